@@ -1,0 +1,15 @@
+export { createSessionManager, toSession } from './core/manager.js';
+export type { SessionManager, SessionManagerOptions, CreateSessionInput, IssuedSession, RevokeInput, RevokeAllInput } from './core/manager.js';
+export { SessionError, isSessionError, ERROR_STATUS, TOKEN_ERROR_CODES } from './core/errors.js';
+export type { SessionErrorCode } from './core/errors.js';
+export { parseDuration } from './core/duration.js';
+export type { Duration } from './core/duration.js';
+export { parseDevice } from './core/device.js';
+export type * from './core/types.js';
+export type * from './stores/types.js';
+export { retentionOf, isLive } from './stores/types.js';
+export { pinoAudit, memoryAudit } from './audit/sink.js';
+export type { AuditSink } from './audit/sink.js';
+export { verifyChain, GENESIS_HASH } from './audit/chain.js';
+export { tokenFingerprint, hashSecret } from './tokens/opaque.js';
+export { memoryStore } from './stores/memory.js';

@@ -1,0 +1,392 @@
+/**
+ * The conformance suite every `SessionStore` passes: run it from a vitest file with
+ * `storeSuite('sqlite', () => sqliteStore({ path }))`. Third-party stores can prove themselves the
+ * same way. Time is a fake clock moved by the tests, never slept on.
+ */
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { createSessionManager, type SessionManagerOptions } from '../core/manager.js';
+import { SessionError } from '../core/errors.js';
+import type { AuditEvent } from '../core/types.js';
+import type { SessionStore } from '../stores/types.js';
+import { memoryAudit } from '../audit/sink.js';
+
+export interface StoreSuiteOptions {
+  /** Called after each test with the store it made (drop tables, delete keys). */
+  cleanup?: (store: SessionStore) => Promise<void> | void;
+  /** Makes the store unable to answer (stop the server, close the handle). Defaults to `close()`. */
+  breakStore?: (store: SessionStore) => Promise<void> | void;
+}
+
+/** A clock the tests move by hand. */
+export function fakeClock(start = Date.UTC(2026, 0, 1)): { now: () => number; advance: (ms: number) => void; set: (ms: number) => void } {
+  let t = start;
+  return { now: () => t, advance: (ms) => { t += ms; }, set: (ms) => { t = ms; } };
+}
+
+/** Wraps a store so tests can count the calls of each method. */
+export function countingStore(inner: SessionStore): SessionStore & { calls: Record<string, number> } {
+  const calls: Record<string, number> = {};
+  const wrapped = Object.create(null) as SessionStore & { calls: Record<string, number> };
+  for (const key of Object.keys(inner) as (keyof SessionStore)[]) {
+    const value = inner[key];
+    if (typeof value === 'function') {
+      (wrapped as unknown as Record<string, unknown>)[key] = (...args: unknown[]) => {
+        calls[key] = (calls[key] ?? 0) + 1;
+        return (value as (...a: unknown[]) => unknown).apply(inner, args);
+      };
+    } else {
+      (wrapped as unknown as Record<string, unknown>)[key] = value;
+    }
+  }
+  wrapped.calls = calls;
+  return wrapped;
+}
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<SessionError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(SessionError);
+    expect((err as SessionError).code).toBe(code);
+    return err as SessionError;
+  }
+  throw new Error(`expected SessionError ${code}, but the call resolved`);
+}
+
+/**
+ * Registers the conformance tests for one store. `makeStore` is called for every test and must
+ * return a fresh, empty store (its own prefix, schema or file).
+ */
+export function storeSuite(label: string, makeStore: () => Promise<SessionStore> | SessionStore, suiteOptions: StoreSuiteOptions = {}): void {
+  describe(`${label} store conformance`, () => {
+    let store: SessionStore;
+    let clock: ReturnType<typeof fakeClock>;
+    let trail: ReturnType<typeof memoryAudit>;
+    const made: SessionStore[] = [];
+
+    const manager = (opts: Partial<SessionManagerOptions> = {}) => createSessionManager({
+      store, now: clock.now, audit: [trail], secret: 'conformance-suite-secret-0123456789abcdef', ...opts,
+    });
+
+    beforeEach(async () => {
+      clock = fakeClock();
+      trail = memoryAudit();
+      store = await makeStore();
+      made.push(store);
+    });
+
+    afterEach(async () => {
+      for (const s of made.splice(0)) {
+        if (suiteOptions.cleanup) await suiteOptions.cleanup(s);
+        await s.close().catch(() => {});
+      }
+    });
+
+    it('round-trips every field of a session', async () => {
+      const sessions = manager();
+      const { session, token, expiresAt } = await sessions.create({
+        userId: 'user-1', roles: ['user', 'editor'], authMethods: ['password'],
+        device: { userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', ip: '203.0.113.9', label: 'work laptop' },
+        data: { theme: 'dark', nested: { n: 1, list: [1, 'two', null] }, unicode: 'żółw ✓' },
+      });
+      const seen = await sessions.validate(token);
+      expect(seen).toEqual(session);
+      expect(seen.device).toEqual({ userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', ip: '203.0.113.9', label: 'work laptop', browser: 'Firefox', os: 'Linux', type: 'desktop' });
+      expect(seen.data).toEqual({ theme: 'dark', nested: { n: 1, list: [1, 'two', null] }, unicode: 'żółw ✓' });
+      expect(seen.roles).toEqual(['user', 'editor']);
+      expect(seen.authMethods).toEqual(['password']);
+      expect(seen.createdAt.getTime()).toBe(clock.now());
+      expect(seen.idleExpiresAt.getTime()).toBe(clock.now() + 30 * 60_000);
+      expect(seen.absoluteExpiresAt.getTime()).toBe(clock.now() + 8 * 3_600_000);
+      expect(expiresAt.getTime()).toBe(seen.idleExpiresAt.getTime());
+      const raw = await store.get(session.id);
+      expect(raw?.secretHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(JSON.stringify(raw)).not.toContain(token.split('.')[1]);
+    });
+
+    it('issues a new token at every login and never reuses one', async () => {
+      const sessions = manager();
+      const a = await sessions.create({ userId: 'u' });
+      const b = await sessions.create({ userId: 'u' });
+      expect(a.token).not.toBe(b.token);
+      expect(a.session.id).not.toBe(b.session.id);
+      expect(a.token).toMatch(/^sk_[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
+    });
+
+    it('rejects a token whose secret does not match with token_invalid', async () => {
+      const sessions = manager();
+      const { token } = await sessions.create({ userId: 'u' });
+      const [head] = token.split('.');
+      await expectCode(sessions.validate(`${head}.${'A'.repeat(43)}`), 'token_invalid');
+    });
+
+    it('rejects an unknown session id with session_not_found', async () => {
+      const sessions = manager();
+      await expectCode(sessions.validate(`sk_${'B'.repeat(43)}.${'A'.repeat(43)}`), 'session_not_found');
+    });
+
+    it('expires a session after the idle timeout', async () => {
+      const sessions = manager({ idleTimeout: '10m', touchInterval: 0 });
+      const { token } = await sessions.create({ userId: 'u' });
+      clock.advance(9 * 60_000);
+      await sessions.validate(token);
+      clock.advance(9 * 60_000);
+      await sessions.validate(token);
+      clock.advance(10 * 60_000);
+      const err = await expectCode(sessions.validate(token), 'session_expired');
+      expect(err.details.expiry).toBe('idle');
+      expect(trail.events.at(-1)).toMatchObject({ type: 'session.rejected', reason: 'expired', detail: 'idle' });
+    });
+
+    it('expires a session at its absolute lifetime however active it is', async () => {
+      const sessions = manager({ idleTimeout: '30m', absoluteTimeout: '1h', touchInterval: 0 });
+      const { token } = await sessions.create({ userId: 'u' });
+      for (let i = 0; i < 5; i += 1) {
+        clock.advance(11 * 60_000);
+        const s = await sessions.validate(token);
+        expect(s.idleExpiresAt.getTime()).toBeLessThanOrEqual(s.absoluteExpiresAt.getTime());
+      }
+      clock.advance(6 * 60_000);
+      const err = await expectCode(sessions.validate(token), 'session_expired');
+      expect(err.details.expiry).toBe('absolute');
+    });
+
+    it('applies the most restrictive role policy', async () => {
+      const sessions = manager({ roles: { admin: { idleTimeout: '10m', absoluteTimeout: '1h' }, support: { idleTimeout: '5m', absoluteTimeout: '2h' } } });
+      const { session } = await sessions.create({ userId: 'u', roles: ['admin', 'support', 'user'] });
+      expect(session.idleTimeout).toBe(5 * 60_000);
+      expect(session.absoluteTimeout).toBe(60 * 60_000);
+      expect(session.policy).toBe('support,admin');
+      const plain = await sessions.create({ userId: 'v', roles: ['user'] });
+      expect(plain.session.policy).toBeNull();
+      expect(plain.session.idleTimeout).toBe(30 * 60_000);
+    });
+
+    it('writes sliding expiry at most once per touch interval', async () => {
+      const counted = countingStore(store);
+      const sessions = createSessionManager({ store: counted, now: clock.now, touchInterval: '60s', secret: 'conformance-suite-secret-0123456789abcdef' });
+      const { token } = await sessions.create({ userId: 'u' });
+      for (let i = 0; i < 50; i += 1) {
+        clock.advance(1000);
+        await sessions.validate(token);
+      }
+      expect(counted.calls.touch ?? 0).toBe(0);
+      clock.advance(11_000);
+      const s = await sessions.validate(token);
+      expect(counted.calls.touch).toBe(1);
+      expect(s.lastSeenAt.getTime()).toBe(clock.now());
+      const stored = await store.get(s.id);
+      expect(stored?.idleExpiresAt).toBe(clock.now() + 30 * 60_000);
+      expect(counted.calls.get).toBe(51);
+    });
+
+    it('renews a token: the new one works, the old one only within the grace window', async () => {
+      const sessions = manager({ renewGrace: '10s' });
+      const first = await sessions.create({ userId: 'u' });
+      clock.advance(1000);
+      const renewed = await sessions.renew(first.token);
+      expect(renewed.token).not.toBe(first.token);
+      expect(renewed.session.id).toBe(first.session.id);
+      await sessions.validate(renewed.token);
+      await sessions.validate(first.token);
+      const again = await sessions.renew(first.token);
+      expect(again.token).toBe(renewed.token);
+      clock.advance(10_000);
+      await expectCode(sessions.validate(first.token), 'token_invalid');
+      await sessions.validate(renewed.token);
+      expect(trail.events.filter((e) => e.type === 'session.renewed')).toHaveLength(1);
+    });
+
+    it('gives concurrent renewals of one token the same successor', async () => {
+      const sessions = manager();
+      const { token } = await sessions.create({ userId: 'u' });
+      const results = await Promise.all(Array.from({ length: 10 }, () => sessions.renew(token)));
+      expect(new Set(results.map((r) => r.token)).size).toBe(1);
+    });
+
+    it('revokes a session, and says so for as long as the record is kept', async () => {
+      const sessions = manager();
+      const { session, token } = await sessions.create({ userId: 'u' });
+      expect(await sessions.revoke(session.id, { reason: 'logout' })).toBe(true);
+      expect(await sessions.revoke(session.id)).toBe(false);
+      const err = await expectCode(sessions.validate(token), 'session_revoked');
+      expect(err.details.reason).toBe('logout');
+      clock.advance(7 * 3_600_000);
+      await sessions.sweepExpired();
+      await expectCode(sessions.validate(token), 'session_revoked');
+      await expectCode(sessions.renew(token), 'session_revoked');
+    });
+
+    it('revokes all of a user\'s sessions except one, and no other user\'s', async () => {
+      const sessions = manager();
+      const a = await sessions.create({ userId: 'alice' });
+      const b = await sessions.create({ userId: 'alice' });
+      const c = await sessions.create({ userId: 'alice' });
+      const other = await sessions.create({ userId: 'bob' });
+      expect(await sessions.revokeAllForUser('alice', { except: b.session.id })).toBe(2);
+      await expectCode(sessions.validate(a.token), 'session_revoked');
+      await expectCode(sessions.validate(c.token), 'session_revoked');
+      await sessions.validate(b.token);
+      await sessions.validate(other.token);
+      expect(await sessions.revokeAllForUser('alice')).toBe(1);
+      const revokedEvents = trail.events.filter((e) => e.type === 'session.revoked');
+      expect(revokedEvents.map((e) => e.sessionId).sort()).toEqual([a.session.id, b.session.id, c.session.id].sort());
+    });
+
+    it('lists only the live sessions of that user, oldest first', async () => {
+      const sessions = manager({ idleTimeout: '10m', touchInterval: 0 });
+      const a = await sessions.create({ userId: 'alice' });
+      clock.advance(1000);
+      const b = await sessions.create({ userId: 'alice' });
+      clock.advance(1000);
+      const c = await sessions.create({ userId: 'alice' });
+      await sessions.create({ userId: 'bob' });
+      await sessions.revoke(b.session.id);
+      expect((await sessions.listForUser('alice')).map((s) => s.id)).toEqual([a.session.id, c.session.id]);
+      clock.advance(9 * 60_000);
+      await sessions.validate(c.token);
+      clock.advance(2 * 60_000);
+      expect((await sessions.listForUser('alice')).map((s) => s.id)).toEqual([c.session.id]);
+      expect(await sessions.listForUser('nobody')).toEqual([]);
+    });
+
+    it('evicts the oldest session past maxSessionsPerUser', async () => {
+      const sessions = manager({ maxSessionsPerUser: 2 });
+      const a = await sessions.create({ userId: 'u' });
+      clock.advance(1);
+      const b = await sessions.create({ userId: 'u' });
+      clock.advance(1);
+      const c = await sessions.create({ userId: 'u' });
+      const err = await expectCode(sessions.validate(a.token), 'session_revoked');
+      expect(err.details.reason).toBe('evicted');
+      await sessions.validate(b.token);
+      await sessions.validate(c.token);
+      expect(trail.events.some((e) => e.type === 'session.revoked' && e.sessionId === a.session.id && e.reason === 'evicted')).toBe(true);
+    });
+
+    it('refuses a login past maxSessionsPerUser with the reject policy', async () => {
+      const sessions = manager({ maxSessionsPerUser: { max: 2, policy: 'reject' } });
+      await sessions.create({ userId: 'u' });
+      await sessions.create({ userId: 'u' });
+      await expectCode(sessions.create({ userId: 'u' }), 'session_limit_reached');
+      expect(await sessions.listForUser('u')).toHaveLength(2);
+      await sessions.create({ userId: 'other' });
+    });
+
+    it('keeps exactly the limit when 200 logins of one user race', async () => {
+      const sessions = manager({ maxSessionsPerUser: 5 });
+      const results = await Promise.allSettled(Array.from({ length: 200 }, () => sessions.create({ userId: 'racer' })));
+      expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
+      expect(await sessions.listForUser('racer')).toHaveLength(5);
+    });
+
+    it('lets exactly one of many concurrent updates with the same expectedVersion win', async () => {
+      const sessions = manager();
+      const { session } = await sessions.create({ userId: 'u', data: { n: 0 } });
+      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) =>
+        sessions.update(session.id, { data: { n: i + 1 } }, { expectedVersion: session.version })));
+      const won = results.filter((r) => r.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      for (const r of results) {
+        if (r.status === 'rejected') expect((r.reason as SessionError).code).toBe('version_conflict');
+      }
+      const after = await sessions.get(session.id);
+      expect(after?.version).toBe(session.version + 1);
+      expect(after?.data).toEqual((won[0] as PromiseFulfilledResult<{ data: unknown }>).value.data);
+    });
+
+    it('applies updates without expectedVersion one after another', async () => {
+      const sessions = manager();
+      const { session } = await sessions.create({ userId: 'u' });
+      await Promise.all(Array.from({ length: 5 }, (_, i) => sessions.update(session.id, { data: { last: i } })));
+      const after = await sessions.get(session.id);
+      expect(after?.version).toBe(session.version + 5);
+    });
+
+    it('replaces the session a login presents (no fixation) and ignores a foreign token', async () => {
+      const sessions = manager();
+      const old = await sessions.create({ userId: 'u' });
+      const fresh = await sessions.create({ userId: 'u', replaces: old.token });
+      const err = await expectCode(sessions.validate(old.token), 'session_revoked');
+      expect(err.details.reason).toBe('replaced');
+      const planted = `sk_${old.session.id}.${'Z'.repeat(43)}`;
+      const next = await sessions.create({ userId: 'u', replaces: planted });
+      await sessions.validate(fresh.token);
+      await sessions.validate(next.token);
+      await sessions.create({ userId: 'u', replaces: 'not a token at all' });
+    });
+
+    it('sweeps only expired sessions', async () => {
+      const sessions = manager({ idleTimeout: '10m', absoluteTimeout: '1h', touchInterval: 0 });
+      const idle = await sessions.create({ userId: 'u' });
+      const active = await sessions.create({ userId: 'u' });
+      const revoked = await sessions.create({ userId: 'u' });
+      await sessions.revoke(revoked.session.id);
+      clock.advance(9 * 60_000);
+      await sessions.validate(active.token);
+      clock.advance(2 * 60_000);
+      expect(await sessions.sweepExpired({ batchSize: 1 })).toBe(1);
+      expect(await store.get(idle.session.id)).toBeNull();
+      expect(await store.get(active.session.id)).not.toBeNull();
+      expect(await store.get(revoked.session.id)).not.toBeNull();
+      expect(trail.events.filter((e) => e.type === 'session.expired').map((e) => e.sessionId)).toEqual([idle.session.id]);
+      clock.advance(2 * 3_600_000);
+      expect(await sessions.sweepExpired({ batchSize: 1 })).toBe(2);
+      expect(await store.get(revoked.session.id)).toBeNull();
+    });
+
+    it('rejects malformed tokens without a store lookup', async () => {
+      const counted = countingStore(store);
+      const sessions = createSessionManager({ store: counted, now: clock.now, secret: 'conformance-suite-secret-0123456789abcdef' });
+      const bad: unknown[] = ['', 'sk_', 'sk_abc.def', `xx_${'A'.repeat(43)}.${'A'.repeat(43)}`, `sk_${'A'.repeat(42)}.${'A'.repeat(43)}`,
+        `sk_${'A'.repeat(43)}.${'A'.repeat(42)}=`, `sk_${'+'.repeat(43)}.${'A'.repeat(43)}`, 'x'.repeat(10_240), 42, {}, ['sk']];
+      for (const token of bad) await expectCode(sessions.validate(token), 'token_malformed');
+      await expectCode(sessions.validate(null), 'token_malformed');
+      await expectCode(sessions.validate(undefined), 'token_malformed');
+      expect(counted.calls.get ?? 0).toBe(0);
+    });
+
+    it('audits every rejection with a fingerprint and never the token', async () => {
+      const sessions = manager();
+      const { token } = await sessions.create({ userId: 'u' });
+      await sessions.revokeAllForUser('u');
+      await expectCode(sessions.validate(token, { ip: '198.51.100.7' }), 'session_revoked');
+      const rejected = trail.events.filter((e: AuditEvent) => e.type === 'session.rejected');
+      expect(rejected).toHaveLength(1);
+      expect(rejected[0]).toMatchObject({ reason: 'revoked', ip: '198.51.100.7' });
+      expect(rejected[0]?.tokenFingerprint).toMatch(/^[0-9a-f]{12}$/);
+      expect(JSON.stringify(trail.events)).not.toContain(token.split('.')[1]);
+    });
+
+    it('persists audit events with the change and keeps the hash chain', async () => {
+      if (!store.capabilities.persistentAudit) return;
+      const sessions = manager();
+      const { session, token } = await sessions.create({ userId: 'audited' });
+      await sessions.renew(token);
+      await sessions.revoke(session.id);
+      const events = await store.queryAudit({ sessionId: session.id, limit: 10 });
+      expect(events.map((e) => e.type)).toEqual(['session.revoked', 'session.renewed', 'session.created']);
+      const all = await store.queryAudit({ after: 0, limit: 1000 });
+      for (let i = 1; i < all.length; i += 1) expect(all[i]?.prevHash).toBe(all[i - 1]?.hash);
+    });
+
+    it('keeps named records and writes ifAbsent only once', async () => {
+      expect(await store.putRecord('things', 'a', { v: 1 }, { ifAbsent: true })).toBe(true);
+      expect(await store.putRecord('things', 'a', { v: 2 }, { ifAbsent: true })).toBe(false);
+      expect(await store.getRecord('things', 'a')).toEqual({ v: 1 });
+      await store.putRecord('things', 'b', { v: 3 });
+      expect((await store.listRecords<{ v: number }>('things')).map((r) => r.v).sort()).toEqual([1, 3]);
+      expect(await store.deleteRecord('things', 'a')).toBe(true);
+      expect(await store.getRecord('things', 'a')).toBeNull();
+    });
+
+    it('fails closed with store_unavailable when the store cannot answer', async () => {
+      const sessions = manager();
+      const { token } = await sessions.create({ userId: 'u' });
+      if (suiteOptions.breakStore) await suiteOptions.breakStore(store);
+      else await store.close();
+      await expectCode(sessions.validate(token), 'store_unavailable');
+      await expectCode(sessions.create({ userId: 'u' }), 'store_unavailable');
+    });
+  });
+}
