@@ -271,7 +271,7 @@ export function createSessionManager(options: SessionManagerOptions) {
     }
     const t = now();
     const policy = resolvePolicy(roles);
-    const id = random(32).toString('base64url');
+    const id = store.newSessionId ? store.newSessionId(userId, random) : random(32).toString('base64url');
     const secret = random(32).toString('base64url');
     const record: StoredSession = {
       id, secretHash: hashSecret(secret), previousSecretHash: null, previousSecretExpiresAt: null,

@@ -53,6 +53,12 @@ export interface SessionStore {
   readonly name: string;
   readonly capabilities: StoreCapabilities;
 
+  /**
+   * Optional: makes the id of a new session of `userId` (exactly 43 base64url characters, at least
+   * 128 random bits). Stores that must place a user's sessions together (a Redis Cluster hash slot)
+   * embed a user-derived tag; others leave it out and get 32 random bytes.
+   */
+  newSessionId?(userId: string, random: (size: number) => Buffer): string;
   /** One read: the record, or null. Must be one round trip. */
   get(id: string): Promise<StoredSession | null>;
   /** Inserts a new record, enforcing the per-user limit and the replacement atomically. */
