@@ -1,0 +1,80 @@
+/**
+ * Mapping between `StoredSession` / `StoredAuditEvent` and the SQLite store's rows.
+ * Session fields the store filters or changes in place are columns; the rest is one JSON body.
+ */
+import type { AuditEventType, RevokeReason, StoredAuditEvent, StoredSession } from '../../core/types.js';
+
+/** A row of `sessions` as better-sqlite3 returns it. */
+export interface SessionRow {
+  id: string;
+  user_id: string;
+  created_at: number;
+  last_seen_at: number;
+  idle_expires_at: number;
+  absolute_expires_at: number;
+  revoked_at: number | null;
+  revoke_reason: string | null;
+  version: number;
+  body: string;
+}
+
+/** The named parameters of the insert and replace statements. */
+export type SessionParams = SessionRow;
+
+const COLUMN_FIELDS = new Set<string>(['id', 'userId', 'createdAt', 'lastSeenAt', 'idleExpiresAt', 'absoluteExpiresAt', 'revokedAt', 'revokeReason', 'version']);
+
+/** The statement parameters for a record. */
+export function toParams(s: StoredSession): SessionParams {
+  const body: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(s)) if (!COLUMN_FIELDS.has(key)) body[key] = value;
+  return {
+    id: s.id, user_id: s.userId, created_at: s.createdAt, last_seen_at: s.lastSeenAt,
+    idle_expires_at: s.idleExpiresAt, absolute_expires_at: s.absoluteExpiresAt,
+    revoked_at: s.revokedAt, revoke_reason: s.revokeReason, version: s.version,
+    body: JSON.stringify(body),
+  };
+}
+
+/** The record a row holds; a fresh object every time, so callers never share state with the store. */
+export function fromRow(r: SessionRow): StoredSession {
+  return {
+    ...(JSON.parse(r.body) as Omit<StoredSession, 'id'>),
+    id: r.id, userId: r.user_id, createdAt: r.created_at, lastSeenAt: r.last_seen_at,
+    idleExpiresAt: r.idle_expires_at, absoluteExpiresAt: r.absolute_expires_at,
+    revokedAt: r.revoked_at, revokeReason: r.revoke_reason as RevokeReason | null, version: r.version,
+  };
+}
+
+/** A row of `audit`. */
+export interface AuditRow {
+  seq: number;
+  type: string;
+  at: number;
+  session_id: string | null;
+  user_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  reason: string | null;
+  detail: string | null;
+  actor: string | null;
+  request_id: string | null;
+  token_fingerprint: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export function auditParams(e: StoredAuditEvent): AuditRow {
+  return {
+    seq: e.seq, type: e.type, at: e.at, session_id: e.sessionId, user_id: e.userId, ip: e.ip,
+    user_agent: e.userAgent, reason: e.reason, detail: e.detail ?? null, actor: e.actor,
+    request_id: e.requestId, token_fingerprint: e.tokenFingerprint ?? null, prev_hash: e.prevHash, hash: e.hash,
+  };
+}
+
+export function auditFromRow(r: AuditRow): StoredAuditEvent {
+  return {
+    type: r.type as AuditEventType, at: r.at, sessionId: r.session_id, userId: r.user_id, ip: r.ip,
+    userAgent: r.user_agent, reason: r.reason, actor: r.actor, requestId: r.request_id,
+    tokenFingerprint: r.token_fingerprint, detail: r.detail, seq: r.seq, prevHash: r.prev_hash, hash: r.hash,
+  };
+}
