@@ -1,0 +1,234 @@
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import { SessionError } from '../../core/errors.js';
+import type { IssuedSession } from '../../core/manager.js';
+import type { Session } from '../../core/types.js';
+import { errorResponse, type HeaderBag } from '../core.js';
+import { createSessionLayer, forbiddenResponse, type LoginInput, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
+import { compatSession, type CompatOptions } from './express-compat.js';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The request's validated session, or null (set by `sessionkit()`). */
+      session: Session | null;
+      /** The presented session token, or null. Never log it. */
+      sessionToken: string | null;
+    }
+  }
+}
+
+export interface ExpressSessionkitOptions extends SessionLayerOptions {
+  /**
+   * Give `req.session` the express-session shape (`regenerate`, `destroy`, `save`, `reload`,
+   * `touch`, data as properties), for apps migrating from express-session. See README.
+   */
+  expressSessionCompat?: boolean | CompatOptions;
+}
+
+export interface RequireSessionOptions {
+  /** Send browsers (GET/HEAD) here with a 303 instead of a 401 JSON body, e.g. `'/login'`. */
+  redirectTo?: string;
+}
+
+const STATE = Symbol.for('sessionkit.express.state');
+const LAYER = Symbol.for('sessionkit.express.layer');
+
+interface Carrier {
+  [STATE]?: RequestState;
+  [LAYER]?: SessionLayer;
+}
+
+/**
+ * Express middleware: validates the session cookie or Bearer token, sets `req.session` and
+ * `req.sessionToken`, refuses cookie-authenticated unsafe requests that fail CSRF (403) and a
+ * request with both a cookie and a Bearer token (400). A missing or dead session is not an error
+ * here: put `requireSession()` on the routes that need one.
+ *
+ * @example
+ * app.use(sessionkit({ sessions }));
+ * app.get('/me', requireSession(), (req, res) => res.json({ userId: req.session!.userId }));
+ */
+export function sessionkit(options: ExpressSessionkitOptions): RequestHandler {
+  const layer = createSessionLayer(options);
+  const compat = options.expressSessionCompat ? compatSession(layer, options.expressSessionCompat === true ? {} : options.expressSessionCompat) : null;
+  return function sessionkitMiddleware(req: Request, res: Response, next: NextFunction): void {
+    const carrier = req as unknown as Carrier;
+    carrier[LAYER] = layer;
+    layer.resolve(requestInfo(req)).then(async (state) => {
+      carrier[STATE] = state;
+      req.sessionToken = state.token;
+      req.session = state.session;
+      const changes = await layer.responseChanges(state);
+      if (changes) apply(res, changes);
+      if (compat) await compat.attach(req, res, state);
+      next();
+    }, (err: unknown) => sendError(res, err)).catch((err: unknown) => sendError(res, err));
+  };
+}
+
+function requestInfo(req: Request) {
+  return {
+    method: req.method,
+    headers: req.headers as HeaderBag,
+    remoteAddress: req.socket.remoteAddress,
+    host: req.headers.host,
+    requestId: typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : null,
+  };
+}
+
+/** Writes an error as the JSON body DESIGN.md specifies (401 with `WWW-Authenticate`, ...). */
+export function sendError(res: Response, err: unknown): void {
+  const { status, headers, body } = errorResponse(err);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.status(status).set(headers).json(body);
+}
+
+/**
+ * Express error middleware that answers a `SessionError` thrown by a route (a failed `login`, a
+ * `renew` of a dead session, a store outage) with its status and JSON body; other errors go on
+ * to the next error handler untouched.
+ *
+ * @example app.use(sessionErrors());
+ */
+export function sessionErrors(): ErrorRequestHandler {
+  return function sessionErrorsHandler(err, _req, res, next) {
+    if (!(err instanceof SessionError)) {
+      next(err);
+      return;
+    }
+    sendError(res, err);
+  };
+}
+
+function apply(res: Response, changes: ResponseChanges): void {
+  for (const [name, value] of Object.entries(changes.headers)) res.setHeader(name, value);
+  if (changes.cookies.length > 0) res.append('Set-Cookie', changes.cookies);
+}
+
+function stateOf(req: Request): { layer: SessionLayer; state: RequestState } {
+  const carrier = req as unknown as Carrier;
+  const layer = carrier[LAYER];
+  const state = carrier[STATE];
+  if (!layer || !state) throw new SessionError('invalid_request', 'sessionkit: app.use(sessionkit({ sessions })) must run before this route');
+  return { layer, state };
+}
+
+/**
+ * Lets the request through only with a live session; otherwise 401 (or 503 when the store is
+ * down), or a 303 to `redirectTo` for browser page loads.
+ *
+ * @example app.get('/devices', requireSession({ redirectTo: '/login' }), showDevices)
+ */
+export function requireSession(options: RequireSessionOptions = {}): RequestHandler {
+  const { redirectTo } = options;
+  return function requireSessionMiddleware(req, res, next) {
+    try {
+      stateOf(req).layer.requireState(stateOf(req).state);
+      next();
+    } catch (err) {
+      const unavailable = err instanceof SessionError && err.code === 'store_unavailable';
+      if (redirectTo && !unavailable && (req.method === 'GET' || req.method === 'HEAD')) {
+        res.setHeader('Cache-Control', 'no-store');
+        res.redirect(303, redirectTo);
+        return;
+      }
+      sendError(res, err);
+    }
+  };
+}
+
+/**
+ * Lets the request through only when its session has `role`: 401 without a session, 403
+ * `forbidden` without the role.
+ *
+ * @example app.delete('/users/:id', requireRole('admin'), deleteUser)
+ */
+export function requireRole(role: string, options: RequireSessionOptions = {}): RequestHandler {
+  const needSession = requireSession(options);
+  return function requireRoleMiddleware(req, res, next) {
+    needSession(req, res, () => {
+      if (req.session?.roles.includes(role)) {
+        next();
+        return;
+      }
+      const { status, headers, body } = forbiddenResponse(role);
+      res.status(status).set(headers).json(body);
+    });
+  };
+}
+
+/**
+ * Logs the user in: a new session (the one the request carried is revoked, never adopted), the
+ * session and CSRF cookies on `res`, and `req.session` updated.
+ *
+ * @example const { csrfToken } = await login(res, { userId: user.id, roles: user.roles });
+ */
+export async function login(res: Response, input: LoginInput): Promise<IssuedSession & { csrfToken: string }> {
+  const { layer, state } = stateOf(res.req);
+  const { issued, csrfToken, changes } = await layer.login(state, input);
+  apply(res, changes);
+  res.req.session = issued.session;
+  res.req.sessionToken = issued.token;
+  return { ...issued, csrfToken };
+}
+
+/**
+ * Logs out: revokes the session, expires both cookies and sends `Clear-Site-Data: "cookies"`.
+ *
+ * @example app.post('/logout', async (req, res) => { await logout(res); res.redirect(303, '/login'); });
+ */
+export async function logout(res: Response): Promise<boolean> {
+  const { layer, state } = stateOf(res.req);
+  const { revoked, changes } = await layer.logout(state);
+  apply(res, changes);
+  res.req.session = null;
+  res.req.sessionToken = null;
+  return revoked;
+}
+
+/**
+ * Revokes every other session of the current user and returns how many ended.
+ *
+ * @example const n = await logoutOtherDevices(res);
+ */
+export async function logoutOtherDevices(res: Response): Promise<number> {
+  const { layer, state } = stateOf(res.req);
+  return layer.logoutOtherDevices(state);
+}
+
+/**
+ * Rotates the session token (same session); a cookie session gets the new cookie.
+ *
+ * @example const { token } = await renew(res);
+ */
+export async function renew(res: Response): Promise<IssuedSession> {
+  const { layer, state } = stateOf(res.req);
+  const { issued, changes } = await layer.renew(state);
+  apply(res, changes);
+  res.req.session = issued.session;
+  res.req.sessionToken = issued.token;
+  return issued;
+}
+
+/**
+ * The CSRF token of the request's session, for pages that embed it (a `<meta>` tag) so their
+ * scripts can send `X-CSRF-Token`. Null without a session.
+ *
+ * @example res.render('page', { csrfToken: await csrfToken(req) })
+ */
+export async function csrfToken(req: Request): Promise<string | null> {
+  const { layer, state } = stateOf(req);
+  return layer.csrfToken(state);
+}
+
+/**
+ * The sessionkit state of a request, for code that needs the layer directly (the compat shim).
+ * @internal
+ */
+export function requestState(req: Request): { layer: SessionLayer; state: RequestState } {
+  return stateOf(req);
+}

@@ -1,0 +1,165 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import { SessionError } from '../../core/errors.js';
+import type { IssuedSession } from '../../core/manager.js';
+import type { Session } from '../../core/types.js';
+import { errorResponse, type HeaderBag } from '../core.js';
+import { createSessionLayer, forbiddenResponse, type LoginInput, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request's validated session, or null (set by the sessionkit plugin). */
+    session: Session | null;
+    /** The presented session token, or null. Never log it. */
+    sessionToken: string | null;
+    /** @internal sessionkit's per-request state. */
+    sessionkitState: RequestState | null;
+  }
+  interface FastifyInstance {
+    /** A preHandler that answers 401 (or 503) unless the request has a live session. */
+    requireSession: preHandlerAsyncHookHandler;
+    /** A preHandler that answers 401 without a session and 403 `forbidden` without `role`. */
+    requireRole(role: string): preHandlerAsyncHookHandler;
+    /** @internal the sessionkit layer of this instance. */
+    sessionkit: SessionLayer;
+  }
+}
+
+export type FastifySessionkitOptions = SessionLayerOptions;
+
+function send(reply: FastifyReply, err: unknown): FastifyReply {
+  const { status, headers, body } = errorResponse(err);
+  return reply.code(status).headers(headers).send(body);
+}
+
+function apply(reply: FastifyReply, changes: ResponseChanges): void {
+  reply.headers(changes.headers);
+  for (const cookie of changes.cookies) reply.header('set-cookie', cookie);
+}
+
+async function sessionkitPlugin(fastify: FastifyInstance, options: FastifySessionkitOptions): Promise<void> {
+  const layer = createSessionLayer(options);
+  fastify.decorate('sessionkit', layer);
+  fastify.decorateRequest('session', null);
+  fastify.decorateRequest('sessionToken', null);
+  fastify.decorateRequest('sessionkitState', null);
+
+  fastify.addHook('preHandler', async function sessionkitPreHandler(request, reply) {
+    let state: RequestState;
+    try {
+      state = await layer.resolve({
+        method: request.method, headers: request.headers as HeaderBag, remoteAddress: request.socket.remoteAddress,
+        host: request.headers.host, requestId: request.id,
+      });
+    } catch (err) {
+      return send(reply, err);
+    }
+    request.sessionkitState = state;
+    request.session = state.session;
+    request.sessionToken = state.token;
+    const changes = await layer.responseChanges(state);
+    if (changes) apply(reply, changes);
+  });
+
+  const requireSession: preHandlerAsyncHookHandler = async function requireSession(request, reply) {
+    try {
+      layer.requireState(stateOf(request).state);
+    } catch (err) {
+      return send(reply, err);
+    }
+  };
+  fastify.decorate('requireSession', requireSession);
+  fastify.decorate('requireRole', (role: string): preHandlerAsyncHookHandler => async function requireRole(request, reply) {
+    try {
+      layer.requireState(stateOf(request).state);
+    } catch (err) {
+      return send(reply, err);
+    }
+    if (!request.session?.roles.includes(role)) {
+      const { status, headers, body } = forbiddenResponse(role);
+      return reply.code(status).headers(headers).send(body);
+    }
+  });
+}
+
+/**
+ * The Fastify plugin (made with fastify-plugin, so its decorators reach the whole app): a
+ * `preHandler` hook validates the cookie or Bearer token and sets `request.session`; CSRF and
+ * "cookie and Bearer at once" are refused there. Routes add `fastify.requireSession` or
+ * `fastify.requireRole('admin')` as their own preHandler.
+ *
+ * @example
+ * await app.register(sessionkitFastify, { sessions });
+ * app.get('/me', { preHandler: app.requireSession }, (req) => ({ userId: req.session!.userId }));
+ */
+export const sessionkitFastify = fp(sessionkitPlugin, { fastify: '5.x', name: 'sessionkit' });
+export default sessionkitFastify;
+
+function stateOf(request: FastifyRequest): { layer: SessionLayer; state: RequestState } {
+  const state = request.sessionkitState;
+  if (!state) throw new SessionError('invalid_request', 'sessionkit: register the sessionkit plugin before this route');
+  return { layer: request.server.sessionkit, state };
+}
+
+/**
+ * Logs the user in: a new session (the one the request carried is revoked, never adopted) and
+ * the session and CSRF cookies on the reply.
+ *
+ * @example const { csrfToken } = await login(reply, { userId: user.id, roles: ['user'] });
+ */
+export async function login(reply: FastifyReply, input: LoginInput): Promise<IssuedSession & { csrfToken: string }> {
+  const { layer, state } = stateOf(reply.request);
+  const { issued, csrfToken, changes } = await layer.login(state, input);
+  apply(reply, changes);
+  reply.request.session = issued.session;
+  reply.request.sessionToken = issued.token;
+  return { ...issued, csrfToken };
+}
+
+/**
+ * Logs out: revokes the session, expires both cookies, sends `Clear-Site-Data: "cookies"`.
+ *
+ * @example app.post('/logout', async (req, reply) => { await logout(reply); return reply.code(204).send(); });
+ */
+export async function logout(reply: FastifyReply): Promise<boolean> {
+  const { layer, state } = stateOf(reply.request);
+  const { revoked, changes } = await layer.logout(state);
+  apply(reply, changes);
+  reply.request.session = null;
+  reply.request.sessionToken = null;
+  return revoked;
+}
+
+/**
+ * Revokes every other session of the current user; returns how many ended.
+ *
+ * @example const revoked = await logoutOtherDevices(reply);
+ */
+export async function logoutOtherDevices(reply: FastifyReply): Promise<number> {
+  const { layer, state } = stateOf(reply.request);
+  return layer.logoutOtherDevices(state);
+}
+
+/**
+ * Rotates the session token (same session); a cookie session gets the new cookie.
+ *
+ * @example const { token } = await renew(reply);
+ */
+export async function renew(reply: FastifyReply): Promise<IssuedSession> {
+  const { layer, state } = stateOf(reply.request);
+  const { issued, changes } = await layer.renew(state);
+  apply(reply, changes);
+  reply.request.session = issued.session;
+  reply.request.sessionToken = issued.token;
+  return issued;
+}
+
+/**
+ * The CSRF token of the request's session (null without one), for pages that embed it.
+ *
+ * @example const token = await csrfToken(request);
+ */
+export async function csrfToken(request: FastifyRequest): Promise<string | null> {
+  const { layer, state } = stateOf(request);
+  return layer.csrfToken(state);
+}

@@ -1,0 +1,233 @@
+import { SessionError, TOKEN_ERROR_CODES } from '../core/errors.js';
+import type { CreateSessionInput, IssuedSession, SessionManager } from '../core/manager.js';
+import type { RequestContext, Session } from '../core/types.js';
+import {
+  clearSessionCookies, clientIp, csrfCookie, extractToken, headerValue, normalizeOrigin, readCookie, sessionCookie,
+  sessionCookieName, warnIfInsecure, CSRF_COOKIE_NAME, type HeaderBag, type HttpOptions,
+} from './core.js';
+import { enforceCsrf } from './csrf.js';
+
+/** Options shared by the Express, Fastify and Hono adapters. */
+export interface SessionLayerOptions extends HttpOptions {
+  /** The session manager (`createSessionManager({ store })`). */
+  sessions: SessionManager;
+  /** CSRF protection of cookie-authenticated unsafe requests. Default `true`; turn off only behind another CSRF defence. */
+  csrf?: boolean;
+  /** Where the insecure-cookies warning goes. Default `console.warn`. */
+  warn?: (message: string) => void;
+}
+
+/** The framework-neutral facts about a request that the layer needs. */
+export interface RequestInfo {
+  method: string;
+  headers: HeaderBag;
+  remoteAddress: string | undefined;
+  /** `host[:port]` the request was sent to, for the default allowed origin. */
+  host: string | undefined;
+  requestId?: string | null;
+}
+
+/** What the layer found out about a request: the session, or why there is none. */
+export interface RequestState {
+  session: Session | null;
+  token: string | null;
+  source: 'cookie' | 'bearer' | null;
+  /** Why a presented token gave no session (401 codes, or 503); answered by `requireSession`. */
+  error: SessionError | null;
+  ctx: RequestContext;
+  info: RequestInfo;
+}
+
+/** Fields a login accepts: everything `sessions.create` takes except what the request supplies. */
+export type LoginInput = Omit<CreateSessionInput, 'replaces' | 'device'> & { device?: { label?: string | null } };
+
+/** Headers and cookies an adapter writes to the response. */
+export interface ResponseChanges {
+  headers: Record<string, string>;
+  cookies: string[];
+}
+
+export type SessionLayer = ReturnType<typeof createSessionLayer>;
+
+const NO_STORE = 'no-store';
+
+/**
+ * The part of every adapter that is not framework glue: finds and validates the session of a
+ * request, enforces CSRF, and computes the cookies and headers of login, logout and renewal.
+ * Options are checked once here, never per request.
+ *
+ * @example
+ * const layer = createSessionLayer({ sessions, insecureCookies: true });
+ * const state = await layer.resolve({ method, headers, remoteAddress, host });
+ */
+export function createSessionLayer(options: SessionLayerOptions) {
+  if (typeof options !== 'object' || options === null || !options.sessions || typeof options.sessions.validate !== 'function') {
+    throw new SessionError('invalid_request', 'sessionkit middleware: option sessions is required (createSessionManager({ store }))');
+  }
+  const { sessions } = options;
+  const http: HttpOptions = {
+    ...(options.cookieName !== undefined ? { cookieName: options.cookieName } : {}),
+    insecureCookies: options.insecureCookies === true,
+    trustProxy: options.trustProxy ?? false,
+    absoluteTimeout: options.absoluteTimeout ?? sessions.options.absoluteTimeout,
+  };
+  const cookieName = sessionCookieName(http);
+  let configuredOrigins: string[] | null = null;
+  if (options.allowedOrigins !== undefined) {
+    if (!Array.isArray(options.allowedOrigins)) throw new SessionError('invalid_request', 'option allowedOrigins: expected an array of origins');
+    configuredOrigins = options.allowedOrigins.map((o) => {
+      const normalized = typeof o === 'string' ? normalizeOrigin(o) : null;
+      if (normalized === null) throw new SessionError('invalid_request', `option allowedOrigins: ${JSON.stringify(o)} is not an http(s) origin`);
+      return normalized;
+    });
+  }
+  const csrf = options.csrf !== false;
+  const trustProxy = http.trustProxy ?? false;
+  warnIfInsecure(http, options.warn);
+
+  /** The request's own origin when none are configured: with Secure cookies only https can carry them. */
+  function allowedOrigins(info: RequestInfo): string[] {
+    if (configuredOrigins) return configuredOrigins;
+    if (!info.host) return [];
+    return http.insecureCookies ? [`http://${info.host}`, `https://${info.host}`] : [`https://${info.host}`];
+  }
+
+  function context(info: RequestInfo): RequestContext {
+    return {
+      ip: clientIp(info.remoteAddress, info.headers, trustProxy),
+      userAgent: headerValue(info.headers, 'user-agent') ?? null,
+      requestId: info.requestId ?? null,
+    };
+  }
+
+  /**
+   * Finds and validates the request's session. Never throws for a bad or dead token (the request
+   * simply has no session, and `error` says why); throws `invalid_request` when both a cookie and a
+   * Bearer token are sent, and `csrf_failed` when a cookie session's unsafe request fails CSRF.
+   */
+  async function resolve(info: RequestInfo): Promise<RequestState> {
+    const ctx = context(info);
+    const state: RequestState = { session: null, token: null, source: null, error: null, ctx, info };
+    let extracted;
+    try {
+      extracted = extractToken(info.headers, http);
+    } catch (err) {
+      if (err instanceof SessionError && err.code !== 'invalid_request') {
+        state.error = err;
+        return state;
+      }
+      throw err;
+    }
+    if (extracted.token === null) return state;
+    state.token = extracted.token;
+    state.source = extracted.source;
+    try {
+      state.session = await sessions.validate(extracted.token, ctx);
+    } catch (err) {
+      if (!(err instanceof SessionError)) throw err;
+      state.error = err;
+      return state;
+    }
+    if (csrf) {
+      await enforceCsrf(sessions, state.session, {
+        method: info.method, headers: info.headers, source: state.source, token: state.token,
+        allowedOrigins: allowedOrigins(info), ctx,
+      });
+    }
+    return state;
+  }
+
+  /**
+   * Headers and cookies for the response to a resolved request: `no-store` whenever a session
+   * was presented, expired cookies when the cookie's session is dead (so the browser stops
+   * sending it), and the CSRF cookie again when a cookie session lost it.
+   */
+  async function responseChanges(state: RequestState): Promise<ResponseChanges | null> {
+    if (state.token === null && state.error === null) return null;
+    const changes: ResponseChanges = { headers: { 'Cache-Control': NO_STORE }, cookies: [] };
+    if (state.source === 'cookie' && state.error && TOKEN_ERROR_CODES.has(state.error.code)) {
+      changes.cookies.push(...clearSessionCookies(http));
+    } else if (state.source === 'cookie' && state.session && readCookie(state.info.headers, CSRF_COOKIE_NAME) === undefined) {
+      changes.cookies.push(csrfCookie(await sessions.csrfToken(state.session.id), remaining(state.session), http));
+    }
+    return changes;
+  }
+
+  function remaining(session: Session): number {
+    return session.absoluteExpiresAt.getTime() - sessions.now();
+  }
+
+  /** Cookies that hand an issued session to a browser: the session cookie and the readable CSRF cookie. */
+  async function issueCookies(issued: IssuedSession): Promise<{ cookies: string[]; csrfToken: string }> {
+    const csrfToken = await sessions.csrfToken(issued.session.id);
+    const ttl = remaining(issued.session);
+    return { cookies: [sessionCookie(issued.token, ttl, http), csrfCookie(csrfToken, ttl, http)], csrfToken };
+  }
+
+  /**
+   * Logs a user in: creates a new session and revokes the one the request carried (if the
+   * request really holds it), so a session id planted before login is never adopted.
+   */
+  async function login(state: RequestState, input: LoginInput): Promise<{ issued: IssuedSession; csrfToken: string; changes: ResponseChanges }> {
+    if (typeof input !== 'object' || input === null) throw new SessionError('invalid_request', 'login: expected { userId, roles }');
+    const issued = await sessions.create({
+      ...input,
+      device: { userAgent: state.ctx.userAgent ?? null, ip: state.ctx.ip ?? null, label: input.device?.label ?? null },
+      replaces: state.token,
+    }, state.ctx);
+    const { cookies, csrfToken } = await issueCookies(issued);
+    state.session = issued.session;
+    state.token = issued.token;
+    state.source = 'cookie';
+    state.error = null;
+    return { issued, csrfToken, changes: { headers: { 'Cache-Control': NO_STORE }, cookies } };
+  }
+
+  /** Ends the request's session and tells the browser to forget it. */
+  async function logout(state: RequestState, opts: { reason?: string; clearSiteData?: boolean } = {}): Promise<{ revoked: boolean; changes: ResponseChanges }> {
+    const revoked = state.session ? await sessions.revoke(state.session.id, { ...state.ctx, reason: opts.reason ?? 'logout' }) : false;
+    state.session = null;
+    state.token = null;
+    const headers: Record<string, string> = { 'Cache-Control': NO_STORE };
+    // Clear-Site-Data wipes every cookie of the origin, so it is left out when a new session follows at once.
+    if (opts.clearSiteData !== false) headers['Clear-Site-Data'] = '"cookies"';
+    return { revoked, changes: { headers, cookies: clearSessionCookies(http) } };
+  }
+
+  /** Revokes every other session of the request's user; the current one stays. */
+  async function logoutOtherDevices(state: RequestState): Promise<number> {
+    const session = requireState(state);
+    return sessions.revokeAllForUser(session.userId, { ...state.ctx, except: session.id, reason: 'logout_all' });
+  }
+
+  /** Rotates the request's token (same session); cookie sessions get the new cookie. */
+  async function renew(state: RequestState): Promise<{ issued: IssuedSession; changes: ResponseChanges }> {
+    requireState(state);
+    const issued = await sessions.renew(state.token, state.ctx);
+    const changes: ResponseChanges = { headers: { 'Cache-Control': NO_STORE }, cookies: [] };
+    if (state.source === 'cookie') changes.cookies = (await issueCookies(issued)).cookies;
+    state.session = issued.session;
+    state.token = issued.token;
+    return { issued, changes };
+  }
+
+  /** The session, or the error that explains its absence (`token_missing` when nothing was sent). */
+  function requireState(state: RequestState): Session {
+    if (state.session) return state.session;
+    throw state.error ?? new SessionError('token_missing', 'this route needs a session: log in first');
+  }
+
+  return {
+    sessions, http, cookieName, resolve, responseChanges, login, logout, logoutOtherDevices, renew, requireState,
+    csrfToken: (state: RequestState) => (state.session ? sessions.csrfToken(state.session.id) : Promise.resolve(null)),
+  };
+}
+
+/** The 403 for a session that lacks a role (not a session error: the session itself is fine). */
+export function forbiddenResponse(role: string): { status: number; headers: Record<string, string>; body: { error: string; message: string } } {
+  return {
+    status: 403,
+    headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': NO_STORE },
+    body: { error: 'forbidden', message: `this route needs the role ${JSON.stringify(role)}` },
+  };
+}
