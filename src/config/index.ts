@@ -1,0 +1,44 @@
+import type { AuditSink } from '../audit/sink.js';
+import { createSessionManager, type SessionManager } from '../core/manager.js';
+import type { SessionStore } from '../stores/types.js';
+import { OPTION_SPECS, type ServiceConfig } from './schema.js';
+
+export { loadConfig, ConfigError } from './load.js';
+export type { LoadConfigInput } from './load.js';
+export { openStore, parseStoreUrl } from './store.js';
+export type { StoreTarget } from './store.js';
+export { OPTION_SPECS, configSchema } from './schema.js';
+export type { ServiceConfig, OptionSpec } from './schema.js';
+
+/**
+ * The flags of every configuration option, in the shape `node:util` `parseArgs` takes, so a
+ * command can accept them and hand them on to `loadConfig({ argv })`.
+ *
+ * @example parseCommandLine(argv, ownOptions, configFlags())
+ */
+export function configFlags(): Record<string, { type: 'string' | 'boolean' }> {
+  return Object.fromEntries(OPTION_SPECS.map((o) => [o.flag, { type: o.type }]));
+}
+
+/**
+ * Builds the session manager the configuration describes, over an opened store. `audit` adds
+ * sinks (the service adds its log and metrics).
+ *
+ * @example
+ * const config = loadConfig({ env: process.env });
+ * const sessions = createManagerFromConfig(config, await openStore(config));
+ */
+export function createManagerFromConfig(config: ServiceConfig, store: SessionStore, extra: { audit?: AuditSink[]; now?: () => number } = {}): SessionManager {
+  return createSessionManager({
+    store,
+    idleTimeout: config.idleTimeout,
+    absoluteTimeout: config.absoluteTimeout,
+    touchInterval: config.touchInterval,
+    renewGrace: config.renewGrace,
+    tokenPrefix: config.tokenPrefix,
+    ...(config.maxSessionsPerUser !== null ? { maxSessionsPerUser: { max: config.maxSessionsPerUser, policy: config.sessionLimitPolicy } } : {}),
+    ...(config.secret !== null ? { secret: config.secret } : {}),
+    ...(extra.audit ? { audit: extra.audit } : {}),
+    ...(extra.now ? { now: extra.now } : {}),
+  });
+}

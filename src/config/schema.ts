@@ -1,0 +1,239 @@
+import { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
+
+/**
+ * The service's configuration schema: one entry per option, each with its one name, its
+ * environment variable (`SESSIONKIT_*`), its flag (`--kebab-case`) and a zod type that accepts both
+ * the string form (variables and flags) and the JSON form (the `SESSIONKIT_CONFIG` file).
+ */
+export interface OptionSpec {
+  /** The option's name in the schema and in the JSON file, e.g. `idleTimeout`. */
+  name: string;
+  /** Its environment variable, e.g. `SESSIONKIT_IDLE_TIMEOUT`. */
+  env: string;
+  /** Its flag without the dashes, e.g. `idle-timeout`. */
+  flag: string;
+  /** `boolean` options are flags without a value (`--insecure-cookies`, or `--insecure-cookies=false`). */
+  type: 'string' | 'boolean';
+  /** The default as written in the docs (`'30m'`), or null when there is none. */
+  defaultText: string | null;
+  description: string;
+  schema: z.ZodType;
+}
+
+const DURATION_HINT = "a duration such as '500ms', '3s', '30m', '8h' or '7d'";
+
+function fail(ctx: z.RefinementCtx, message: string): never {
+  ctx.addIssue({ code: 'custom', message });
+  return z.NEVER;
+}
+
+/** Shows a bad value in an error line: short, quoted, on one line, never a secret (see `secret`). */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') {
+    // eslint-disable-next-line no-control-regex
+    const clean = value.replace(/[\u0000-\u001f\u007f]/g, '?');
+    return JSON.stringify(clean.length > 60 ? `${clean.slice(0, 60)}…` : clean);
+  }
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : String(value);
+}
+
+const duration = (min = 0) => z.unknown().transform((value, ctx) => {
+  let ms: number;
+  try {
+    ms = parseDuration(value, 'x');
+  } catch {
+    return fail(ctx, `expected ${DURATION_HINT}, got ${describeValue(value)}`);
+  }
+  if (ms < min) return fail(ctx, `must be at least ${min} ms, got ${describeValue(value)}`);
+  return ms;
+});
+
+const integer = (min: number, max: number) => z.unknown().transform((value, ctx) => {
+  const n = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    return fail(ctx, `expected an integer from ${min} to ${max}, got ${describeValue(value)}`);
+  }
+  return n;
+});
+
+const optionalInteger = (min: number, max: number) => z.unknown().transform((value, ctx) => {
+  if (value === null || value === '' || value === undefined) return null;
+  const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    return fail(ctx, `expected an integer from ${min} to ${max}, got ${describeValue(value)}`);
+  }
+  return n;
+});
+
+function toBoolean(value: unknown): boolean | null {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string') {
+    const v = value.trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(v)) return true;
+    if (['false', '0', 'no', 'off', ''].includes(v)) return false;
+  }
+  return null;
+}
+
+const boolean = () => z.unknown().transform((value, ctx) => {
+  const b = toBoolean(value);
+  return b === null ? fail(ctx, `expected true or false, got ${describeValue(value)}`) : b;
+});
+
+const text = (pattern: RegExp, hint: string, secret = false) => z.unknown().transform((value, ctx) => {
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    return fail(ctx, `expected ${hint}${secret ? '' : `, got ${describeValue(value)}`}`);
+  }
+  return value;
+});
+
+const optionalSecret = (minLength: number) => z.unknown().transform((value, ctx) => {
+  if (value === undefined || value === null || value === '') return null;
+  // The value itself is never echoed: it is a credential.
+  if (typeof value !== 'string') return fail(ctx, 'expected a string');
+  if (value.length < minLength) return fail(ctx, `expected at least ${minLength} characters`);
+  if (value.length > 4096) return fail(ctx, 'expected at most 4096 characters');
+  return value;
+});
+
+const choice = <T extends string>(values: readonly T[]) => z.unknown().transform((value, ctx) => {
+  if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) {
+    return fail(ctx, `expected one of ${values.join(', ')}, got ${describeValue(value)}`);
+  }
+  return value as T;
+});
+
+/** `30/1m`: this many failed attempts per client IP and window. */
+const rateLimit = () => z.unknown().transform((value, ctx) => {
+  const match = typeof value === 'string' ? /^\s*(\d+)\s*\/\s*(\S+)\s*$/.exec(value) : null;
+  let windowMs = 0;
+  try {
+    windowMs = match ? parseDuration(match[2], 'x') : 0;
+  } catch {
+    windowMs = 0;
+  }
+  const max = match ? Number(match[1]) : 0;
+  if (!match || max < 1 || max > 1_000_000 || windowMs < 1000) {
+    return fail(ctx, `expected attempts per window such as '30/1m' (at least 1 attempt, a window of at least 1s), got ${describeValue(value)}`);
+  }
+  return { max, windowMs };
+});
+
+/** `false`, `true` (one proxy) or the number of trusted proxies. */
+const trustProxy = () => z.unknown().transform((value, ctx) => {
+  const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 10) return n === 0 ? false : n;
+  const b = toBoolean(value);
+  if (b !== null && value !== '') return b;
+  return fail(ctx, `expected true, false or a number of proxies (0-10), got ${describeValue(value)}`);
+});
+
+const origins = () => z.unknown().transform((value, ctx) => {
+  const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : null;
+  if (!list) return fail(ctx, `expected comma-separated origins, got ${describeValue(value)}`);
+  const out: string[] = [];
+  for (const raw of list) {
+    if (typeof raw !== 'string') return fail(ctx, `expected origins as strings, got ${describeValue(raw)}`);
+    const item = raw.trim();
+    if (item === '') continue;
+    let origin: string | null = null;
+    try {
+      const url = new URL(item);
+      origin = (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === item.replace(/\/$/, '').toLowerCase() ? url.origin : null;
+    } catch {
+      origin = null;
+    }
+    if (!origin) return fail(ctx, `expected origins such as https://app.example.org (scheme, host and port only), got ${describeValue(item)}`);
+    out.push(origin);
+  }
+  return out;
+});
+
+const optionalUrl = () => z.unknown().transform((value, ctx) => {
+  if (value === undefined || value === null || value === '') return null;
+  try {
+    if (typeof value !== 'string') throw new Error('not a string');
+    const url = new URL(value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+    return url.origin;
+  } catch {
+    return fail(ctx, `expected an http(s) URL such as https://sessions.example.org, got ${describeValue(value)}`);
+  }
+});
+
+function spec(name: string, defaultText: string | null, description: string, schema: z.ZodType, type: 'string' | 'boolean' = 'string'): OptionSpec {
+  const words = name.replace(/([A-Z])/g, ' $1').toLowerCase().split(' ');
+  return { name, env: `SESSIONKIT_${words.join('_').toUpperCase()}`, flag: words.join('-'), type, defaultText, description, schema };
+}
+
+/** Every option of the service, in the order of the documentation table. */
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  spec('host', '127.0.0.1', 'address the service listens on', text(/^[A-Za-z0-9.:[\]-]{1,255}$/, 'a host name or IP address')),
+  spec('port', '8080', 'port the service listens on (0 picks a free one)', integer(0, 65535)),
+  spec('store', 'sqlite:./data/sessionkit.db', 'session store: memory:, sqlite:<path>, redis://…, redis+cluster://…, redis+sentinel://…, postgres://…, memcached://…', text(/^\S{1,4096}$/, 'a store URL such as memory:, sqlite:./data/sessionkit.db or redis://127.0.0.1:6379', true)),
+  spec('storePrefix', 'sessionkit', 'key prefix (Redis, Memcached) or schema (PostgreSQL) inside the store, so several deployments can share one server', text(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, 'a letter then up to 62 letters, digits or underscores')),
+  spec('idleTimeout', '30m', 'idle timeout (sliding)', duration(1)),
+  spec('absoluteTimeout', '8h', 'absolute session lifetime', duration(1)),
+  spec('touchInterval', '60s', 'sliding expiry is written at most once per interval', duration(0)),
+  spec('renewGrace', '10s', 'how long a renewed token still works', duration(0)),
+  spec('maxSessionsPerUser', null, 'per-user session limit (none by default)', optionalInteger(1, 100_000)),
+  spec('sessionLimitPolicy', 'evict-oldest', 'what happens at the per-user limit: evict-oldest or reject', choice(['evict-oldest', 'reject'] as const)),
+  spec('tokenPrefix', 'sk', 'prefix of session tokens, for secret scanners', text(/^[a-z][a-z0-9]{0,15}$/, '1 to 16 lowercase letters or digits, starting with a letter')),
+  spec('adminKey', null, 'an admin API key to accept (for automation); without it, a fresh store prints a generated one once', optionalSecret(16)),
+  spec('masterKey', null, 'encrypts private signing keys at rest; generated and kept in the data folder for sqlite:, required otherwise', optionalSecret(32)),
+  spec('secret', null, 'server secret for derivations (CSRF tokens, renewals); generated and kept in the store by default', optionalSecret(32)),
+  spec('insecureCookies', 'false', 'plain-HTTP cookie names and no Secure flag, for local development only', boolean(), 'boolean'),
+  spec('trustProxy', 'false', 'take the client IP from X-Forwarded-For (true: one proxy, or a number of proxies)', trustProxy()),
+  spec('publicUrl', null, "the service's own origin as browsers see it (default http://<host>:<port>)", optionalUrl()),
+  spec('allowedOrigins', null, "comma-separated origins whose cookie-authenticated writes pass the CSRF origin check (default: the service's own origin)", origins()),
+  spec('rateLimit', '30/1m', 'failed token or key attempts allowed per client IP and window', rateLimit()),
+  spec('sweepInterval', '1m', 'how often expired sessions are deleted from the store (0 turns the sweeper off)', duration(0)),
+  spec('shutdownTimeout', '10s', 'longest wait for in-flight requests on SIGTERM/SIGINT', duration(0)),
+  spec('logLevel', 'info', 'fatal, error, warn, info, debug, trace or silent', choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const)),
+  spec('config', null, 'a JSON config file; variables and flags override it', text(/^.{1,4096}$/, 'a file path')),
+];
+
+/** The options by name. */
+export const OPTIONS_BY_NAME: ReadonlyMap<string, OptionSpec> = new Map(OPTION_SPECS.map((o) => [o.name, o]));
+
+/**
+ * The zod schema of a whole configuration (the JSON file's shape, every key optional). Values may
+ * be JSON values or the strings a variable or flag would carry.
+ *
+ * @example configSchema.parse({ port: '8081', idleTimeout: '15m' })
+ */
+export const configSchema = z.object(Object.fromEntries(OPTION_SPECS.map((o) => [o.name, o.schema.optional()]))).strict();
+
+/** The resolved configuration of the service; durations in milliseconds. */
+export interface ServiceConfig {
+  host: string;
+  port: number;
+  store: string;
+  storePrefix: string;
+  idleTimeout: number;
+  absoluteTimeout: number;
+  touchInterval: number;
+  renewGrace: number;
+  maxSessionsPerUser: number | null;
+  sessionLimitPolicy: 'evict-oldest' | 'reject';
+  tokenPrefix: string;
+  adminKey: string | null;
+  masterKey: string | null;
+  secret: string | null;
+  insecureCookies: boolean;
+  trustProxy: boolean | number;
+  publicUrl: string | null;
+  /** Empty: the service's own origin only. */
+  allowedOrigins: string[];
+  rateLimit: { max: number; windowMs: number };
+  sweepInterval: number;
+  shutdownTimeout: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** The JSON file the configuration was read from, or null. */
+  config: string | null;
+  /** `SESSIONKIT_*` variables that name no option (probably typos): reported at start-up. */
+  warnings: string[];
+}
