@@ -16,6 +16,8 @@ export const ERROR_STATUS = {
   session_revoked: 401,
   refresh_reused: 401,
   csrf_failed: 403,
+  /** An API key without the scope a route needs (the service: `sessions` or `admin`). */
+  insufficient_scope: 403,
   reauthentication_required: 403,
   rate_limited: 429,
   store_unavailable: 503,
