@@ -1,0 +1,75 @@
+/**
+ * Small helpers the PostgreSQL store runs every statement through: a transaction wrapper that
+ * never returns a broken connection to the pool, a deadline so no call outlives the configured
+ * timeout, and the mapping of driver failures to `store_unavailable`.
+ */
+import type { Pool, PoolClient } from 'pg';
+import { SessionError } from '../../core/errors.js';
+
+/** An error the server sent (it has a SQLSTATE): the connection itself is still usable. */
+export function isServerError(err: unknown): err is Error & { code: string } {
+  if (!(err instanceof Error) || !('severity' in err)) return false;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+}
+
+/** Deadlock and serialization failures: the transaction may simply be run again. */
+function isRetryable(err: unknown): boolean {
+  return isServerError(err) && (err.code === '40P01' || err.code === '40001');
+}
+
+const TX_ATTEMPTS = 3;
+
+/**
+ * Runs `fn` inside BEGIN/COMMIT on one pooled connection. On a server error (or a `SessionError`
+ * the callback threw to refuse a change) the transaction is rolled back and the connection reused;
+ * on anything else (timeout, reset) the connection is destroyed, since its state is unknown.
+ *
+ * @example await transaction(pool, async (c) => { await c.query('UPDATE ...'); });
+ */
+export async function transaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    const client = await pool.connect();
+    let destroy: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      if (isServerError(err) || err instanceof SessionError) {
+        await client.query('ROLLBACK').catch((e: unknown) => { destroy = e instanceof Error ? e : new Error(String(e)); });
+      } else {
+        destroy = err instanceof Error ? err : new Error(String(err));
+      }
+      if (attempt < TX_ATTEMPTS && isRetryable(err)) continue;
+      throw err;
+    } finally {
+      client.release(destroy);
+    }
+  }
+}
+
+/** Any failure as a `SessionError`: the store's own refusals pass through, the rest is `store_unavailable`. */
+export function storeError(err: unknown, what: string): SessionError {
+  if (err instanceof SessionError) return err;
+  const reason = err instanceof Error ? err.message : String(err);
+  return new SessionError('store_unavailable', `postgres store: ${what} failed: ${reason}`, {}, { cause: err });
+}
+
+/**
+ * Settles with `work`, or rejects with `store_unavailable` once `ms` have passed: whatever the
+ * driver does (a pool without timeouts, a server that stopped answering), the caller gets an
+ * answer in time. The work itself is not cancelled; the pool's own timeouts end it.
+ */
+export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new SessionError('store_unavailable', `postgres store: ${what} did not answer within ${ms} ms`));
+    }, ms);
+    work.then(
+      (value) => { clearTimeout(timer); resolve(value); },
+      (err: unknown) => { clearTimeout(timer); reject(storeError(err, what)); },
+    );
+  });
+}
