@@ -43,6 +43,33 @@ export async function measure(name, fn, options = {}) {
   };
 }
 
+/**
+ * Measures several operations in alternation, `rounds` times each (`seconds` split between the
+ * rounds), and keeps each one's best round. On a shared machine, other load only ever slows a
+ * round down; alternating spreads it across all the operations being compared, and the best round
+ * is the least disturbed one. Results come back in the order given.
+ *
+ * @example
+ * const [floor, mine] = await measureAll([
+ *   { name: 'floor', fn: (i) => hash(secrets[i % n]) },
+ *   { name: 'validate', fn: (i) => sessions.validate(tokens[i % n]), options: { concurrency: 16 } },
+ * ], { rounds: 3, seconds: 3 });
+ */
+export async function measureAll(entries, { rounds = 3, seconds = 3, between } = {}) {
+  const best = new Array(entries.length).fill(null);
+  for (let round = 0; round < rounds; round += 1) {
+    for (let k = 0; k < entries.length; k += 1) {
+      const { name, fn, options = {} } = entries[k];
+      const r = await measure(name, fn, { ...options, seconds: seconds / rounds });
+      r.rounds = [...(best[k]?.rounds ?? []), r.opsPerSec];
+      if (best[k] === null || r.opsPerSec > best[k].opsPerSec) best[k] = r;
+      else best[k].rounds = r.rounds;
+      if (between) await between();
+    }
+  }
+  return best;
+}
+
 function syncLoop(fn, { ms, iterations, batch, mask, start }) {
   const samples = [];
   const limit = iterations ?? Infinity;
