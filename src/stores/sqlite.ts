@@ -12,6 +12,7 @@ import { auditTrail } from './sqlite/audit.js';
 import { changeFeed } from './sqlite/changes.js';
 import { fromRow, toParams, type SessionParams, type SessionRow } from './sqlite/rows.js';
 import { migrate } from './sqlite/schema.js';
+import { RECORD_SQL, SESSION_SQL } from './sqlite/statements.js';
 import type { CreateOptions, CreateResult, RevokeAllOptions, RevokeOptions, SessionStore, StoreChange } from './types.js';
 
 export const name = 'sqlite';
@@ -84,24 +85,19 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteSessionStore {
   }
 
   const sql = {
-    get: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?'),
-    insert: db.prepare<SessionParams>(`INSERT INTO sessions (id, user_id, created_at, last_seen_at, idle_expires_at, absolute_expires_at, revoked_at, revoke_reason, version, body)
-      VALUES (@id, @user_id, @created_at, @last_seen_at, @idle_expires_at, @absolute_expires_at, @revoked_at, @revoke_reason, @version, @body)`),
-    replace: db.prepare<SessionParams & { expected: number }>(`UPDATE sessions SET user_id = @user_id, created_at = @created_at, last_seen_at = @last_seen_at,
-      idle_expires_at = @idle_expires_at, absolute_expires_at = @absolute_expires_at, revoked_at = @revoked_at, revoke_reason = @revoke_reason,
-      version = @version, body = @body WHERE id = @id AND version = @expected AND revoked_at IS NULL`),
-    touch: db.prepare<[number, number, string, number]>('UPDATE sessions SET last_seen_at = ?, idle_expires_at = ? WHERE id = ? AND revoked_at IS NULL AND last_seen_at < ?'),
-    revoke: db.prepare<[number, string, string]>('UPDATE sessions SET revoked_at = ?, revoke_reason = ?, version = version + 1 WHERE id = ? AND revoked_at IS NULL'),
-    live: db.prepare<[string, number, number], SessionRow>(`SELECT * FROM sessions WHERE user_id = ? AND revoked_at IS NULL
-      AND idle_expires_at > ? AND absolute_expires_at > ? ORDER BY created_at, id`),
-    unrevoked: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at, id'),
-    sweep: db.prepare<[number, number], SessionRow>(`DELETE FROM sessions WHERE id IN
-      (SELECT id FROM sessions WHERE retain_until <= ? ORDER BY retain_until LIMIT ?) RETURNING *`),
-    getRecord: db.prepare<[string, string], { value: string }>('SELECT value FROM records WHERE kind = ? AND id = ?'),
-    putRecord: db.prepare<[string, string, string]>('INSERT INTO records (kind, id, value) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET value = excluded.value'),
-    addRecord: db.prepare<[string, string, string]>('INSERT INTO records (kind, id, value) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO NOTHING'),
-    listRecords: db.prepare<[string], { value: string }>('SELECT value FROM records WHERE kind = ? ORDER BY rowid'),
-    deleteRecord: db.prepare<[string, string]>('DELETE FROM records WHERE kind = ? AND id = ?'),
+    get: db.prepare<[string], SessionRow>(SESSION_SQL.get),
+    insert: db.prepare<SessionParams>(SESSION_SQL.insert),
+    replace: db.prepare<SessionParams & { expected: number }>(SESSION_SQL.replace),
+    touch: db.prepare<[number, number, string, number]>(SESSION_SQL.touch),
+    revoke: db.prepare<[number, string, string]>(SESSION_SQL.revoke),
+    live: db.prepare<[string, number, number], SessionRow>(SESSION_SQL.live),
+    unrevoked: db.prepare<[string], SessionRow>(SESSION_SQL.unrevoked),
+    sweep: db.prepare<[number, number], SessionRow>(SESSION_SQL.sweep),
+    getRecord: db.prepare<[string, string], { value: string }>(RECORD_SQL.get),
+    putRecord: db.prepare<[string, string, string]>(RECORD_SQL.put),
+    addRecord: db.prepare<[string, string, string]>(RECORD_SQL.add),
+    listRecords: db.prepare<[string], { value: string }>(RECORD_SQL.list),
+    deleteRecord: db.prepare<[string, string]>(RECORD_SQL.delete),
     ping: db.prepare('SELECT 1'),
   };
   const trail = auditTrail(db);

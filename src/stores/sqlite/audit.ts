@@ -21,6 +21,37 @@ const FILTERS = [
   ['after', 'seq > ?', 'number'],
 ] as const;
 
+/**
+ * The SELECT for an audit query and its parameters, after checking the query's fields. Every
+ * filter has an index (seq is the rowid), so no combination scans the table.
+ *
+ * @example auditQuerySql({ userId: 'u1', limit: 20 }) // { sql: 'SELECT * FROM audit WHERE user_id = ? ORDER BY seq DESC LIMIT ?', params: ['u1', 20] }
+ */
+export function auditQuerySql(q: AuditQuery): { sql: string; params: unknown[] } {
+  if (typeof q !== 'object' || q === null) throw new SessionError('invalid_request', 'queryAudit: expected a query object');
+  const limit = q.limit ?? 100;
+  if (!Number.isInteger(limit) || limit < 0) throw new SessionError('invalid_request', 'queryAudit: limit must be a non-negative integer');
+  const where: string[] = [];
+  const params: unknown[] = [];
+  for (const [field, clause, kind] of FILTERS) {
+    const value = q[field];
+    if (value === undefined) continue;
+    if (typeof value !== kind || (kind === 'number' && !Number.isFinite(value))) {
+      throw new SessionError('invalid_request', `queryAudit: ${field} must be a ${kind === 'number' ? 'finite number' : 'string'}`);
+    }
+    where.push(clause);
+    params.push(value);
+  }
+  // Newest first for pages; oldest first when tailing after a known event.
+  const order = q.after !== undefined ? 'ASC' : 'DESC';
+  params.push(Math.min(limit, MAX_AUDIT_LIMIT));
+  // With only a time range, SQLite would walk seq order and test each row's time; the time index
+  // finds the range directly (and the sorter keeps just `limit` rows).
+  const timeOnly = (q.since !== undefined || q.until !== undefined) && q.userId === undefined && q.sessionId === undefined && q.type === undefined;
+  const from = timeOnly ? 'audit INDEXED BY audit_by_time' : 'audit';
+  return { sql: `SELECT * FROM ${from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT ?`, params };
+}
+
 export interface AuditTrail {
   /** Links and inserts events; call it inside the transaction of the change they describe. */
   append(events: AuditEvent[]): void;
@@ -46,26 +77,10 @@ export function auditTrail(db: BetterSqlite3.Database): AuditTrail {
       for (const e of linkEvents(events, tail?.seq ?? 0, tail?.hash ?? GENESIS_HASH)) insert.run(auditParams(e));
     },
     query(q) {
-      if (typeof q !== 'object' || q === null) throw new SessionError('invalid_request', 'queryAudit: expected a query object');
-      const limit = q.limit ?? 100;
-      if (!Number.isInteger(limit) || limit < 0) throw new SessionError('invalid_request', 'queryAudit: limit must be a non-negative integer');
-      const where: string[] = [];
-      const params: unknown[] = [];
-      for (const [field, clause, kind] of FILTERS) {
-        const value = q[field];
-        if (value === undefined) continue;
-        if (typeof value !== kind || (kind === 'number' && !Number.isFinite(value))) {
-          throw new SessionError('invalid_request', `queryAudit: ${field} must be a ${kind === 'number' ? 'finite number' : 'string'}`);
-        }
-        where.push(clause);
-        params.push(value);
-      }
-      // Newest first for pages; oldest first when tailing after a known event.
-      const order = q.after !== undefined ? 'ASC' : 'DESC';
-      const sql = `SELECT * FROM audit${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT ?`;
+      const { sql, params } = auditQuerySql(q);
       let statement = queries.get(sql);
       if (!statement) queries.set(sql, (statement = db.prepare<unknown[], AuditRow>(sql)));
-      return statement.all(...params, Math.min(limit, MAX_AUDIT_LIMIT)).map(auditFromRow);
+      return statement.all(...params).map(auditFromRow);
     },
   };
 }
