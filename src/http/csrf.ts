@@ -15,6 +15,8 @@ export interface CsrfRequest {
   /** Origins whose writes pass; adapters default it to the request's own origin. */
   allowedOrigins: string[];
   ctx: RequestContext;
+  /** Also require the session's token in `X-CSRF-Token` (default). `false`: the origin check alone. */
+  requireToken?: boolean;
 }
 
 /**
@@ -31,7 +33,7 @@ export async function enforceCsrf(sessions: SessionManager, session: Session, re
   let failure: 'origin' | 'token' | null = null;
   if (!checkOrigin(req.headers, req.allowedOrigins)) {
     failure = 'origin';
-  } else if (!(await sessions.verifyCsrfToken(session.id, headerValue(req.headers, CSRF_HEADER)))) {
+  } else if (req.requireToken !== false && !(await sessions.verifyCsrfToken(session.id, headerValue(req.headers, CSRF_HEADER)))) {
     failure = 'token';
   }
   if (failure === null) return;

@@ -11,8 +11,13 @@ import { enforceCsrf } from './csrf.js';
 export interface SessionLayerOptions extends HttpOptions {
   /** The session manager (`createSessionManager({ store })`). */
   sessions: SessionManager;
-  /** CSRF protection of cookie-authenticated unsafe requests. Default `true`; turn off only behind another CSRF defence. */
-  csrf?: boolean;
+  /**
+   * CSRF protection of cookie-authenticated unsafe requests. `true` (default): allowed `Origin` /
+   * `Sec-Fetch-Site` and the `X-CSRF-Token` header. `'origin-only'`: the origin check alone (for
+   * apps whose forms cannot send the header yet, such as apps migrating from express-session).
+   * `false`: none; only behind another CSRF defence.
+   */
+  csrf?: boolean | 'origin-only';
   /** Where the insecure-cookies warning goes. Default `console.warn`. */
   warn?: (message: string) => void;
 }
@@ -81,7 +86,8 @@ export function createSessionLayer(options: SessionLayerOptions) {
       return normalized;
     });
   }
-  const csrf = options.csrf !== false;
+  const csrf = options.csrf ?? true;
+  if (csrf !== true && csrf !== false && csrf !== 'origin-only') throw new SessionError('invalid_request', "option csrf: expected true, false or 'origin-only'");
   const trustProxy = http.trustProxy ?? false;
   warnIfInsecure(http, options.warn);
 
@@ -131,7 +137,7 @@ export function createSessionLayer(options: SessionLayerOptions) {
     if (csrf) {
       await enforceCsrf(sessions, state.session, {
         method: info.method, headers: info.headers, source: state.source, token: state.token,
-        allowedOrigins: allowedOrigins(info), ctx,
+        allowedOrigins: allowedOrigins(info), ctx, requireToken: csrf === true,
       });
     }
     return state;

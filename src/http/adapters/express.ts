@@ -21,7 +21,8 @@ declare global {
 export interface ExpressSessionkitOptions extends SessionLayerOptions {
   /**
    * Give `req.session` the express-session shape (`regenerate`, `destroy`, `save`, `reload`,
-   * `touch`, data as properties), for apps migrating from express-session. See README.
+   * `touch`, data as properties), for apps migrating from express-session. See README. Unless
+   * `csrf` is set, compat mode checks CSRF by origin only (`'origin-only'`).
    */
   expressSessionCompat?: boolean | CompatOptions;
 }
@@ -50,7 +51,8 @@ interface Carrier {
  * app.get('/me', requireSession(), (req, res) => res.json({ userId: req.session!.userId }));
  */
 export function sessionkit(options: ExpressSessionkitOptions): RequestHandler {
-  const layer = createSessionLayer(options);
+  // express-session apps send no X-CSRF-Token: compat mode checks the origin only unless told otherwise.
+  const layer = createSessionLayer(options.expressSessionCompat && options.csrf === undefined ? { ...options, csrf: 'origin-only' } : options);
   const compat = options.expressSessionCompat ? compatSession(layer, options.expressSessionCompat === true ? {} : options.expressSessionCompat) : null;
   return function sessionkitMiddleware(req: Request, res: Response, next: NextFunction): void {
     const carrier = req as unknown as Carrier;

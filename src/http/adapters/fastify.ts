@@ -27,6 +27,16 @@ declare module 'fastify' {
 
 export type FastifySessionkitOptions = SessionLayerOptions;
 
+/**
+ * Answers with an error as DESIGN.md specifies (JSON body, 401 with `WWW-Authenticate`, no-store),
+ * for routes that catch a `SessionError` themselves.
+ *
+ * @example try { await renew(reply) } catch (err) { return sendError(reply, err) }
+ */
+export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+  return send(reply, err);
+}
+
 function send(reply: FastifyReply, err: unknown): FastifyReply {
   const { status, headers, body } = errorResponse(err);
   return reply.code(status).headers(headers).send(body);

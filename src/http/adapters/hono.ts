@@ -32,6 +32,16 @@ function nodeRemoteAddress(c: Context): string | undefined {
   return env?.incoming?.socket?.remoteAddress;
 }
 
+/**
+ * The error response DESIGN.md specifies (JSON body, 401 with `WWW-Authenticate`, no-store), for
+ * `app.onError` or routes that catch a `SessionError` themselves.
+ *
+ * @example app.onError((err, c) => sendError(c, err));
+ */
+export function sendError(c: Context, err: unknown): Response {
+  return errorJson(c, err);
+}
+
 function errorJson(c: Context, err: unknown): Response {
   const { status, headers, body } = errorResponse(err);
   return c.json(body, status as 400, headers);
