@@ -10,16 +10,94 @@ export interface MemoryStoreOptions {
   auditLimit?: number;
 }
 
+/** How much the memory store holds: after everything expired and was swept, all but audit are 0. */
+export interface MemoryStoreStats {
+  sessions: number;
+  users: number;
+  /** Entries in the expiry heap, stale ones (left by touches) included. */
+  expiryEntries: number;
+  recordKinds: number;
+  auditEvents: number;
+}
+
+/** The memory store, plus its sizes (for leak tests and monitoring). */
+export interface MemorySessionStore extends SessionStore {
+  stats(): MemoryStoreStats;
+}
+
+interface ExpiryEntry {
+  at: number;
+  id: string;
+}
+
+/**
+ * A binary min-heap of (retention time, session id): the sweeper pops only what is due, so a sweep
+ * costs O(expired · log n) instead of a walk over every session. Entries are never updated in
+ * place; a record whose retention moved gets a new entry and the old one is skipped when popped.
+ */
+class ExpiryHeap {
+  private items: ExpiryEntry[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): ExpiryEntry | undefined {
+    return this.items[0];
+  }
+
+  push(entry: ExpiryEntry): void {
+    const items = this.items;
+    items.push(entry);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if ((items[parent] as ExpiryEntry).at <= entry.at) break;
+      items[i] = items[parent] as ExpiryEntry;
+      i = parent;
+    }
+    items[i] = entry;
+  }
+
+  pop(): ExpiryEntry | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (top === undefined || last === undefined || items.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= items.length) break;
+      const right = left + 1;
+      const child = right < items.length && (items[right] as ExpiryEntry).at < (items[left] as ExpiryEntry).at ? right : left;
+      if ((items[child] as ExpiryEntry).at >= last.at) break;
+      items[i] = items[child] as ExpiryEntry;
+      i = child;
+    }
+    items[i] = last;
+    return top;
+  }
+
+  /** Replaces the contents (dropping stale entries) in O(n). */
+  rebuild(entries: ExpiryEntry[]): void {
+    this.items = [];
+    for (const e of entries.sort((a, b) => a.at - b.at)) this.items.push(e);
+  }
+}
+
 /**
  * A store in the process's memory: for tests and single-process apps. Records are copied in and
  * out, so callers never share mutable state with the store; swept sessions free their memory.
  *
  * @example createSessionManager({ store: memoryStore() })
  */
-export function memoryStore(options: MemoryStoreOptions = {}): SessionStore {
+export function memoryStore(options: MemoryStoreOptions = {}): MemorySessionStore {
   const auditLimit = options.auditLimit ?? 10_000;
   const sessions = new Map<string, StoredSession>();
   const byUser = new Map<string, Set<string>>();
+  /** The retention each session's live heap entry carries; any other entry for it is stale. */
+  const retention = new Map<string, number>();
+  const expiry = new ExpiryHeap();
   const records = new Map<string, Map<string, string>>();
   const audit: StoredAuditEvent[] = [];
   let lastSeq = 0;
@@ -43,13 +121,24 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore {
   const announce = (change: StoreChange): void => {
     for (const l of listeners) l(change);
   };
+  /** Keeps the expiry heap in step with a record whose retention may have moved. */
+  const scheduleExpiry = (s: StoredSession): void => {
+    const at = retentionOf(s);
+    if (retention.get(s.id) === at) return;
+    retention.set(s.id, at);
+    expiry.push({ at, id: s.id });
+    // Touches leave stale entries behind; rebuilding when they outnumber live ones bounds memory.
+    if (expiry.size > 2 * retention.size + 1024) expiry.rebuild([...retention].map(([id, t]) => ({ at: t, id })));
+  };
   const index = (s: StoredSession): void => {
     let ids = byUser.get(s.userId);
     if (!ids) byUser.set(s.userId, (ids = new Set()));
     ids.add(s.id);
+    scheduleExpiry(s);
   };
   const remove = (s: StoredSession): void => {
     sessions.delete(s.id);
+    retention.delete(s.id);
     const ids = byUser.get(s.userId);
     if (ids) {
       ids.delete(s.id);
@@ -68,10 +157,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore {
     s.revokedAt = at;
     s.revokeReason = reason;
     s.version += 1;
+    scheduleExpiry(s);
     announce({ type: 'revoked', sessionId: s.id, userId: s.userId, at });
   };
 
-  const store: SessionStore = {
+  const store: MemorySessionStore = {
     name,
     capabilities: { exactUserLimit: true, persistentAudit: true, crossProcessEvents: true },
     async get(id) {
@@ -84,11 +174,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore {
       if (sessions.has(session.id)) throw new SessionError('invalid_request', 'a session with this id exists');
       const revoked: StoredSession[] = [];
       const events = [...opts.events];
+      const template: AuditEvent = opts.events[0] ?? { type: 'session.revoked', at: opts.now, sessionId: null, userId: null, ip: null, userAgent: null, reason: null, actor: null, requestId: null };
       if (opts.replaces) {
         const old = sessions.get(opts.replaces);
         if (old && old.revokedAt === null) {
           revoked.push(copy(old));
-          events.push({ ...opts.events[0] as AuditEvent, type: 'session.revoked', sessionId: old.id, userId: old.userId, reason: 'replaced' });
+          events.push({ ...template, type: 'session.revoked', sessionId: old.id, userId: old.userId, reason: 'replaced' });
         }
       }
       if (opts.limit) {
@@ -98,7 +189,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore {
           if (opts.limit.policy === 'reject') throw new SessionError('session_limit_reached', `the user already has ${live.length} sessions (limit ${opts.limit.max})`);
           for (const s of live.slice(0, excess)) {
             revoked.push(copy(s));
-            events.push({ ...opts.events[0] as AuditEvent, type: 'session.revoked', sessionId: s.id, userId: s.userId, reason: 'evicted' });
+            events.push({ ...template, type: 'session.revoked', sessionId: s.id, userId: s.userId, reason: 'evicted' });
           }
         }
       }
@@ -112,7 +203,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore {
       open();
       const current = sessions.get(next.id);
       if (!current || current.version !== expectedVersion || current.revokedAt !== null) return false;
-      sessions.set(next.id, copy(next));
+      const stored = copy(next);
+      sessions.set(next.id, stored);
+      scheduleExpiry(stored);
       appendEvents(events);
       return true;
     },
@@ -122,6 +215,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore {
       if (s && s.revokedAt === null && lastSeenAt > s.lastSeenAt) {
         s.lastSeenAt = lastSeenAt;
         s.idleExpiresAt = idleExpiresAt;
+        scheduleExpiry(s);
       }
     },
     async revoke(id, opts: RevokeOptions) {
@@ -152,11 +246,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore {
     async sweepExpired(now, limit) {
       open();
       const swept: StoredSession[] = [];
-      for (const s of sessions.values()) {
-        if (swept.length >= limit) break;
-        if (retentionOf(s) <= now) swept.push(s);
+      for (let due = expiry.peek(); due !== undefined && due.at <= now && swept.length < limit; due = expiry.peek()) {
+        expiry.pop();
+        // Skip entries a later touch, renewal or revocation superseded (lazy deletion).
+        if (retention.get(due.id) !== due.at) continue;
+        const s = sessions.get(due.id) as StoredSession;
+        remove(s);
+        swept.push(s);
       }
-      for (const s of swept) remove(s);
       return swept;
     },
     async appendAudit(events) {
@@ -200,7 +297,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore {
     },
     async deleteRecord(kind, id) {
       open();
-      return records.get(kind)?.delete(id) ?? false;
+      const table = records.get(kind);
+      const deleted = table?.delete(id) ?? false;
+      if (table && table.size === 0) records.delete(kind);
+      return deleted;
+    },
+    stats() {
+      return { sessions: sessions.size, users: byUser.size, expiryEntries: expiry.size, recordKinds: records.size, auditEvents: audit.length };
     },
     watch(listener) {
       listeners.add(listener);
