@@ -1,0 +1,8 @@
+import type { Command } from '../command.js';
+import { auditCommands } from './audit.js';
+import { doctorCommands } from './doctor.js';
+import { keyCommands } from './keys.js';
+import { sessionCommands } from './sessions.js';
+
+/** Every `sessionkit` command, in the order `sessionkit --help` lists them. */
+export const commands: Command[] = [...keyCommands, ...sessionCommands, ...auditCommands, ...doctorCommands];

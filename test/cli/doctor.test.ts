@@ -1,0 +1,86 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeAdminPool, DATABASE_URL, describePg, dropSchema, randomSchema } from '../helpers/pg-env.js';
+import { cli, ensureBuilt, tempDir } from './helpers.js';
+
+interface Report {
+  ok: boolean;
+  checks: Array<{ name: string; status: 'ok' | 'warn' | 'fail'; detail: string }>;
+}
+
+describe('sessionkit doctor', () => {
+  const tmp = tempDir();
+  const store = { SESSIONKIT_STORE: `sqlite:${join(tmp.dir, 'doctor.db')}` };
+
+  beforeAll(() => ensureBuilt());
+  afterAll(() => tmp.cleanup());
+
+  it('passes on the default SQLite set-up and reports store latency, clock and cookies', async () => {
+    const r = await cli(['doctor', '--json'], store);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.ok).toBe(true);
+    const names = report.checks.map((c) => c.name);
+    expect(names).toEqual(expect.arrayContaining(['config', 'store', 'clock', 'cookies', 'origins', 'master key', 'api keys']));
+    expect(report.checks.find((c) => c.name === 'store')?.detail).toMatch(/^sqlite answered 5 pings, median \d+\.\d\d ms/);
+    expect(report.checks.every((c) => c.status !== 'fail')).toBe(true);
+  });
+
+  it('warns about insecure cookies on localhost, fails them on a public address, in text', async () => {
+    const local = await cli(['doctor', '--insecure-cookies'], store);
+    expect(local.code).toBe(0);
+    expect(local.stdout).toMatch(/^warn\s+cookies\s+insecureCookies is on/m);
+    expect(local.stdout).toMatch(/all checks passed\n$/);
+    const exposed = await cli(['doctor', '--insecure-cookies=true', '--host', '0.0.0.0'], store);
+    expect(exposed.code).toBe(1);
+    expect(exposed.stdout).toMatch(/^fail\s+cookies\s+insecureCookies is on while listening on 0\.0\.0\.0/m);
+  });
+
+  it('reports a bad option and exits 2', async () => {
+    const r = await cli(['doctor', '--json', '--port', 'eighty'], store);
+    expect(r.code).toBe(2);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report).toEqual({ ok: false, checks: [{ name: 'config', status: 'fail', detail: expect.stringMatching(/^invalid option port \(--port\): /) }] });
+  });
+
+  it('fails when the store cannot be opened, and when a shared store has no master key', async () => {
+    const file = join(tmp.dir, 'plain-file');
+    writeFileSync(file, 'x');
+    const r = await cli(['doctor', '--json', '--store', `sqlite:${file}/x.db`]);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.checks.find((c) => c.name === 'store')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^cannot open the store/) });
+  });
+
+  it('warns that the memory store forgets, and explains itself with --help', async () => {
+    const r = await cli(['doctor', '--store', 'memory:']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^warn\s+store\s+memory: sessions are lost on restart/m);
+    const help = await cli(['doctor', '--help']);
+    expect(help).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: sessionkit doctor/) });
+  });
+});
+
+describePg('sessionkit doctor on PostgreSQL', () => {
+  const schema = randomSchema('cli');
+  const env = { SESSIONKIT_STORE: DATABASE_URL, SESSIONKIT_STORE_PREFIX: schema };
+
+  beforeAll(() => ensureBuilt());
+  afterAll(async () => {
+    await dropSchema(schema);
+    await closeAdminPool();
+  });
+
+  it("compares the clock with PostgreSQL's and requires a master key", async () => {
+    const without = await cli(['doctor', '--json'], env);
+    expect(without.code).toBe(1);
+    const failing = JSON.parse(without.stdout) as Report;
+    expect(failing.checks.find((c) => c.name === 'master key')).toMatchObject({ status: 'fail', detail: expect.stringContaining('SESSIONKIT_MASTER_KEY is required') });
+    expect(failing.checks.find((c) => c.name === 'clock')?.detail).toMatch(/; PostgreSQL is \d+ ms (ahead|behind) \(round trip \d+ ms\)/);
+
+    const withKey = await cli(['doctor', '--json'], { ...env, SESSIONKIT_MASTER_KEY: 'k'.repeat(40) });
+    expect(withKey.code).toBe(0);
+    expect(withKey.stdout).not.toContain('k'.repeat(40));
+  });
+});
