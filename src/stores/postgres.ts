@@ -13,7 +13,7 @@ import { appendEvents, auditQuerySql } from './postgres/audit.js';
 import { startListener, type Listener } from './postgres/listener.js';
 import { rowToAudit, rowToSession, SESSION_COLUMNS, SESSION_SELECT, sessionParams, type AuditRow, type SessionRow } from './postgres/rows.js';
 import { checkedSchema, migrate, tablesOf } from './postgres/schema.js';
-import { transaction, withDeadline } from './postgres/sql.js';
+import { retryingOnStaleConnection, transaction, withDeadline } from './postgres/sql.js';
 import type { CreateOptions, CreateResult, RevokeAllOptions, RevokeOptions, SessionStore, StoreChange } from './types.js';
 
 export const name = 'postgres';
@@ -147,6 +147,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   }
 
   const tx = <T>(what: string, fn: (c: PoolClient) => Promise<T>): Promise<T> => run(what, (p) => transaction(p, fn));
+  /** A statement safe to repeat: run again on a fresh connection if its connection was dead. */
+  const repeatable = <T>(what: string, work: (pool: Pool) => Promise<T>): Promise<T> => run(what, (p) => retryingOnStaleConnection(() => work(p)));
 
   function deliver(changes: StoreChange[]): void {
     for (const change of changes) {
@@ -203,7 +205,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     schema,
     capabilities: { exactUserLimit: true, persistentAudit: true, crossProcessEvents: true },
 
-    ready: () => (closed ? Promise.reject(new SessionError('store_unavailable', 'postgres store is closed')) : start()),
+    ready: () => (closed ? Promise.reject(new SessionError('store_unavailable', 'postgres store is closed'))
+      : withDeadline(start(), migrationTimeout + timeout, 'start-up')),
 
     listening() {
       ensureListener();
@@ -211,7 +214,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
 
     get(id) {
-      return run('get', async (p) => {
+      return repeatable('get', async (p) => {
         // A named statement: parsed and planned once per connection, then only bound and run.
         const r = await p.query<SessionRow>({ name: getStatement, text: `SELECT ${SESSION_SELECT} FROM ${t.sessions} WHERE id = $1`, values: [id] });
         const row = r.rows[0];
@@ -287,7 +290,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
 
     async touch(id, lastSeenAt, idleExpiresAt) {
-      await run('touch', (p) => p.query(
+      await repeatable('touch', (p) => p.query(
         `UPDATE ${t.sessions} SET last_seen_at = $2, idle_expires_at = $3 WHERE id = $1 AND revoked_at IS NULL AND last_seen_at < $2`,
         [id, lastSeenAt, idleExpiresAt]));
     },
@@ -327,7 +330,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
 
     listForUser(userId, now) {
-      return run('listForUser', async (p) => {
+      return repeatable('listForUser', async (p) => {
         const r = await p.query<SessionRow>(
           `SELECT ${SESSION_SELECT} FROM ${t.sessions} WHERE user_id = $1 AND revoked_at IS NULL
            AND idle_expires_at > $2 AND absolute_expires_at > $2 ORDER BY created_at, id`, [userId, now]);
@@ -354,11 +357,11 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
     queryAudit(q) {
       const { text, values } = auditQuerySql(t, q ?? {});
-      return run('queryAudit', async (p) => (await p.query<AuditRow>(text, values)).rows.map(rowToAudit));
+      return repeatable('queryAudit', async (p) => (await p.query<AuditRow>(text, values)).rows.map(rowToAudit));
     },
 
     getRecord<T>(kind: string, id: string) {
-      return run('getRecord', async (p) => {
+      return repeatable('getRecord', async (p) => {
         const r = await p.query<{ value: T }>(`SELECT value FROM ${t.records} WHERE kind = $1 AND id = $2`, [kind, id]);
         return r.rows[0] ? r.rows[0].value : null;
       });
@@ -380,7 +383,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
 
     listRecords<T>(kind: string) {
-      return run('listRecords', async (p) => {
+      return repeatable('listRecords', async (p) => {
         const r = await p.query<{ value: T }>(`SELECT value FROM ${t.records} WHERE kind = $1 ORDER BY id`, [kind]);
         return r.rows.map((row) => row.value);
       });
@@ -411,7 +414,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
 
     async ping() {
-      await run('ping', (p) => p.query('SELECT 1'));
+      await repeatable('ping', (p) => p.query('SELECT 1'));
     },
 
     async close() {

@@ -18,21 +18,61 @@ function isRetryable(err: unknown): boolean {
   return isServerError(err) && (err.code === '40P01' || err.code === '40001');
 }
 
-const TX_ATTEMPTS = 3;
+/**
+ * A failure of the connection rather than of the statement: a pooled connection the server
+ * closed (a restart, a failover), a reset, a refused connect. Timeouts are not among them: a
+ * retry would only wait again.
+ */
+export function isConnectionError(err: unknown): boolean {
+  if (err instanceof SessionError) return false;
+  // The server ending the session (shutdown, terminated backend) or a connection exception.
+  if (isServerError(err)) return err.code.startsWith('08') || err.code.startsWith('57P0');
+  const message = err instanceof Error ? err.message : String(err);
+  return !/timeout|timed out/i.test(message);
+}
+
+const ATTEMPTS = 3;
+
+/**
+ * Runs a statement that is safe to repeat (a read, an idempotent write) again on a fresh
+ * connection when the one it got turned out to be dead, so the first request after the server
+ * returns does not fail on a connection left over from before.
+ *
+ * @example const r = await retryingOnStaleConnection(() => pool.query(sql, values));
+ */
+export async function retryingOnStaleConnection<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (err) {
+      if (attempt >= ATTEMPTS || !isConnectionError(err)) throw err;
+    }
+  }
+}
 
 /**
  * Runs `fn` inside BEGIN/COMMIT on one pooled connection. On a server error (or a `SessionError`
  * the callback threw to refuse a change) the transaction is rolled back and the connection reused;
  * on anything else (timeout, reset) the connection is destroyed, since its state is unknown.
+ * Deadlocks and serialization failures are run again, and so is a transaction whose connection
+ * failed before BEGIN went through (nothing was done yet).
  *
  * @example await transaction(pool, async (c) => { await c.query('UPDATE ...'); });
  */
 export async function transaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
-    const client = await pool.connect();
+    let client: PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      if (attempt < ATTEMPTS && isConnectionError(err)) continue;
+      throw err;
+    }
+    let begun = false;
     let destroy: Error | undefined;
     try {
       await client.query('BEGIN');
+      begun = true;
       const result = await fn(client);
       await client.query('COMMIT');
       return result;
@@ -42,7 +82,7 @@ export async function transaction<T>(pool: Pool, fn: (client: PoolClient) => Pro
       } else {
         destroy = err instanceof Error ? err : new Error(String(err));
       }
-      if (attempt < TX_ATTEMPTS && isRetryable(err)) continue;
+      if (attempt < ATTEMPTS && (isRetryable(err) || (!begun && isConnectionError(err)))) continue;
       throw err;
     } finally {
       client.release(destroy);
