@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import * as crypto from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 /** Longest token accepted for parsing; anything longer is malformed without further work. */
 export const MAX_TOKEN_LENGTH = 4096;
@@ -24,15 +25,24 @@ export function formatOpaqueToken(prefix: string, id: string, secret: string): s
   return `${prefix}_${id}.${secret}`;
 }
 
+/** `crypto.hash` (Node 20.12+): the same digest without building a Hash object, about twice as fast. */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 /** SHA-256 of a secret, hex: what stores keep instead of the secret. */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return oneShotHash ? oneShotHash('sha256', secret, 'hex') : createHash('sha256').update(secret).digest('hex');
 }
 
-/** Constant-time comparison of two hex digests of equal length. */
+/**
+ * Constant-time comparison of two hex digests: only the (public) length may end it early. It runs
+ * on every validation, so it XORs the characters instead of decoding both strings into Buffers for
+ * `timingSafeEqual`; the loop has no data-dependent branch. Unlike hex decoding, `AB` ≠ `ab`.
+ */
 export function hashesEqual(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
-  return timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
+  let diff = 0;
+  for (let i = 0; i < a.length; i += 1) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }
 
 /** A short, non-reversible fingerprint of any presented token, for audit and logs. */
