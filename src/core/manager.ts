@@ -2,13 +2,16 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { AuditSink } from '../audit/sink.js';
 import type { SessionStore } from '../stores/types.js';
 import { formatOpaqueToken, hashesEqual, hashSecret, opaqueTokenParser, tokenFingerprint, type ParsedOpaqueToken } from '../tokens/opaque.js';
+import { createJwtSessions, type IssuedJwtSession, type JwtSessionOptions } from '../tokens/jwt-sessions.js';
+import { looksLikeJwt } from '../tokens/jwt-verify.js';
 import { parseDevice, type DeviceInput } from './device.js';
 import { parseDuration, type Duration } from './duration.js';
 import { SessionError, storeFailure } from './errors.js';
 import { rolePolicy, type PolicyResolver, type RolePolicyInput } from './policy.js';
-import type { AuditEvent, AuditEventType, RequestContext, Session, StoredSession } from './types.js';
+import type { AuditEvent, AuditEventType, RequestContext, Session, StoredSession, TokenType } from './types.js';
 
-export interface SessionManagerOptions {
+/** JWT options (`jwt`, `masterKey`, `checkRevocation`, `revocationStaleness`, `refreshGrace`): see src/tokens/jwt-sessions.ts. */
+export interface SessionManagerOptions extends JwtSessionOptions {
   store: SessionStore;
   /** Idle timeout (sliding). Default `'30m'`. */
   idleTimeout?: Duration;
@@ -49,6 +52,12 @@ export interface CreateSessionInput {
   /** How the user proved who they are, for re-authentication freshness. Default `[]`. */
   authMethods?: string[];
 }
+
+/**
+ * `create` input with the token type: `'opaque'` (default) returns one session token; `'jwt'`
+ * (needs the `jwt` option) returns an access token and a refresh token.
+ */
+export type CreateSessionWithTokenType = CreateSessionInput & { tokenType?: TokenType };
 
 export interface IssuedSession {
   session: Session;
@@ -166,7 +175,7 @@ export function createSessionManager(options: SessionManagerOptions) {
   }
 
   /** Records a rejected attempt (no state change) and returns the error to throw. */
-  async function reject(error: SessionError, token: unknown, ctx: RequestContext | undefined, s: StoredSession | null, reason: string, detail: string | null = null): Promise<SessionError> {
+  async function reject(error: SessionError, token: unknown, ctx: RequestContext | undefined, s: { id: string; userId: string } | null, reason: string, detail: string | null = null): Promise<SessionError> {
     const e = event('session.rejected', s, ctx, reason, { detail, tokenFingerprint: tokenFingerprint(token) });
     emit([e]);
     try {
@@ -220,6 +229,8 @@ export function createSessionManager(options: SessionManagerOptions) {
       throw storeFailure(err, 'validate');
     }
     if (!record) throw await reject(new SessionError('session_not_found', 'no such session'), token, ctx, null, 'not_found');
+    // A JWT session's secret is its refresh token's: it must never work as an opaque session token.
+    if (record.tokenType !== 'opaque') throw await reject(new SessionError('token_invalid', 'the session token is not valid'), token, ctx, null, 'invalid', 'jwt_session');
     const t = now();
     const presented = hashSecret(parsed.secret);
     let previous = false;
@@ -245,8 +256,14 @@ export function createSessionManager(options: SessionManagerOptions) {
     return createHmac('sha256', await derivedKey('renew')).update(`${id}.${generation}.${secret}`).digest('base64url');
   }
 
-  async function create(input: CreateSessionInput, ctx?: RequestContext): Promise<IssuedSession> {
+  function create(input: CreateSessionInput & { tokenType: 'jwt' }, ctx?: RequestContext): Promise<IssuedJwtSession>;
+  function create(input: CreateSessionInput & { tokenType?: 'opaque' }, ctx?: RequestContext): Promise<IssuedSession>;
+  function create(input: CreateSessionWithTokenType, ctx?: RequestContext): Promise<IssuedSession | IssuedJwtSession>;
+  async function create(input: CreateSessionWithTokenType, ctx?: RequestContext): Promise<IssuedSession | IssuedJwtSession> {
     if (typeof input !== 'object' || input === null) throw new SessionError('invalid_request', 'create: expected { userId, ... }');
+    const tokenType = input.tokenType ?? 'opaque';
+    if (tokenType !== 'opaque' && tokenType !== 'jwt') throw new SessionError('invalid_request', "tokenType: expected 'opaque' or 'jwt'");
+    if (tokenType === 'jwt' && !jwtSessions.settings.jwt) throw new SessionError('invalid_request', 'tokenType jwt needs the jwt option: createSessionManager({ jwt: { issuer, audience } })');
     const userId = checkedUserId(input.userId);
     const roles = checkedRoles(input.roles);
     const data = checkedData(input.data);
@@ -263,10 +280,12 @@ export function createSessionManager(options: SessionManagerOptions) {
       if (parsed) {
         try {
           const old = await store.get(parsed.id);
-          if (old && old.userId !== undefined && hashesEqual(hashSecret(parsed.secret), old.secretHash)) replaces = old.id;
+          if (old && old.tokenType === 'opaque' && hashesEqual(hashSecret(parsed.secret), old.secretHash)) replaces = old.id;
         } catch (err) {
           throw storeFailure(err, 'create');
         }
+      } else {
+        replaces = (await jwtSessions.sessionIdOf(input.replaces)) ?? undefined;
       }
     }
     const t = now();
@@ -275,7 +294,7 @@ export function createSessionManager(options: SessionManagerOptions) {
     const secret = random(32).toString('base64url');
     const record: StoredSession = {
       id, secretHash: hashSecret(secret), previousSecretHash: null, previousSecretExpiresAt: null,
-      usedSecretHashes: [], generation: 0, tokenType: 'opaque', userId, roles,
+      usedSecretHashes: [], generation: 0, tokenType, userId, roles,
       createdAt: t, lastSeenAt: t, idleExpiresAt: Math.min(t + policy.idleTimeout, t + policy.absoluteTimeout),
       absoluteExpiresAt: t + policy.absoluteTimeout, idleTimeout: policy.idleTimeout,
       absoluteTimeout: policy.absoluteTimeout, policy: policy.policy, authenticatedAt: t, authMethods,
@@ -294,10 +313,17 @@ export function createSessionManager(options: SessionManagerOptions) {
     }
     emit([created]);
     emit(result.revoked.map((r) => event('session.revoked', r, ctx, r.id === replaces ? 'replaced' : 'evicted')));
+    jwtSessions.revoked(result.revoked.map((r) => r.id), t);
+    if (tokenType === 'jwt') return jwtSessions.issued(record, secret);
     return { session: toSession(record), token: formatOpaqueToken(prefix, id, secret), expiresAt: new Date(record.idleExpiresAt) };
   }
 
   async function validate(token: unknown, ctx?: RequestContext): Promise<Session> {
+    // A JWT is told apart by its first characters (`eyJ`, which no token prefix can start with).
+    if (looksLikeJwt(token)) return jwtSessions.validate(token, ctx);
+    if (jwtSessions.isRefreshToken(token)) {
+      throw await reject(new SessionError('token_invalid', 'a refresh token is not an access token'), token, ctx, null, 'invalid', 'refresh_token');
+    }
     const { record } = await authenticate(token, ctx);
     const t = now();
     if (t - record.lastSeenAt >= touchInterval) {
@@ -406,6 +432,7 @@ export function createSessionManager(options: SessionManagerOptions) {
       const revoked = event('session.revoked', current, opts, reason);
       record = await store.revoke(id, { reason, at: t, events: [revoked] });
       if (record) emit([revoked]);
+      jwtSessions.revoked([id], t);
     } catch (err) {
       throw storeFailure(err, 'revoke');
     }
@@ -423,6 +450,7 @@ export function createSessionManager(options: SessionManagerOptions) {
       throw storeFailure(err, 'revokeAllForUser');
     }
     emit(revoked.map((r) => ({ ...template, sessionId: r.id })));
+    jwtSessions.revoked(revoked.map((r) => r.id), template.at);
     return revoked.length;
   }
 
@@ -484,10 +512,23 @@ export function createSessionManager(options: SessionManagerOptions) {
     return hashesEqual(Buffer.from(expected).toString('hex'), Buffer.from(presented).toString('hex'));
   }
 
+  const jwtSessions = createJwtSessions(options, {
+    store, now, prefix, resolvePolicy, derivedKey, nextSecret, reject, event, emit, toSession,
+    isOpaqueToken: (token) => parseToken(token) !== null,
+  });
+
   return {
     store,
-    options: { idleTimeout, absoluteTimeout, touchInterval, renewGrace, tokenPrefix: prefix, maxSessionsPerUser: limit },
+    options: {
+      idleTimeout, absoluteTimeout, touchInterval, renewGrace, tokenPrefix: prefix, maxSessionsPerUser: limit,
+      jwt: jwtSessions.settings.jwt, checkRevocation: jwtSessions.settings.checkRevocation,
+      revocationStaleness: jwtSessions.settings.revocationStaleness, refreshGrace: jwtSessions.settings.refreshGrace,
+    },
     create, validate, renew, update, revoke, revokeAllForUser, listForUser, get, sweepExpired,
+    /** Rotates a refresh token: a new access token and refresh token (see IssuedJwtSession). */
+    refresh: jwtSessions.refresh,
+    /** The signing-key ring: `rotate()`, `jwks()`, `list()`, `import()`, `retire()`. */
+    keys: jwtSessions.keys,
     csrfToken, verifyCsrfToken, derivedKey, resolvePolicy,
     /** Sends events from layers above the core (adapters, the service) to the same sinks and trail. */
     async audit(events: AuditEvent[]): Promise<void> {
@@ -495,7 +536,10 @@ export function createSessionManager(options: SessionManagerOptions) {
       await store.appendAudit(events);
     },
     now,
-    close: () => store.close(),
+    close: () => {
+      jwtSessions.close();
+      return store.close();
+    },
   };
 }
 
