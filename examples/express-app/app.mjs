@@ -1,0 +1,102 @@
+// The example app: sign-in, "your devices" (every session of the user), revoke one device, log
+// out everywhere else, log out. It uses sessionkit as any application would: through the package.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import express from 'express';
+import { createSessionManager, memoryStore } from 'sessionkit';
+import { login, logout, logoutOtherDevices, csrfToken, requireSession, sessionErrors, sessionkit } from 'sessionkit/express';
+import { devicesPage, loginPage } from './pages.mjs';
+import { openUsers } from './users.mjs';
+
+const here = new URL('.', import.meta.url).pathname;
+
+/** The SQLite store when it is built, else the memory store (sessions then end with the process). */
+async function openStore(dataDir) {
+  if (existsSync(new URL('../../dist/stores/sqlite.js', import.meta.url))) {
+    const { sqliteStore } = await import('sessionkit/stores/sqlite');
+    return { store: sqliteStore({ path: join(dataDir, 'sessions.db') }), kind: 'sqlite' };
+  }
+  return { store: memoryStore(), kind: 'memory' };
+}
+
+/**
+ * Builds the app. `insecureCookies` is for plain http://localhost only (the default here, since
+ * the example serves HTTP); behind HTTPS leave it off and the cookie becomes __Host-sessionkit.
+ */
+export async function createExampleApp({ dataDir = join(here, '../../data/example-app'), insecureCookies = true, demoPassword = 'correct-horse-battery', warn } = {}) {
+  mkdirSync(dataDir, { recursive: true });
+  const users = openUsers(join(dataDir, 'users.db'));
+  const demo = { id: 'u-demo', username: 'demo', password: demoPassword, displayName: 'Demo User' };
+  await users.upsert(demo);
+  const { store, kind } = await openStore(dataDir);
+  const sessions = createSessionManager({ store, maxSessionsPerUser: 20 });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((_req, res, next) => {
+    res.setHeader('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'same-origin');
+    next();
+  });
+  app.use(express.static(join(here, 'public'), { index: false }));
+  app.use(sessionkit({ sessions, insecureCookies, ...(warn ? { warn } : {}) }));
+  app.use(express.urlencoded({ extended: false, limit: '8kb' }));
+
+  app.get('/', (req, res) => res.redirect(303, req.session ? '/devices' : '/login'));
+
+  app.get('/login', (req, res) => {
+    if (req.session) return res.redirect(303, '/devices');
+    res.type('html').send(loginPage());
+  });
+
+  app.post('/login', async (req, res) => {
+    const { username, password } = req.body ?? {};
+    const user = await users.authenticate(username, password);
+    if (!user) {
+      res.status(401).type('html').send(loginPage({ error: 'Wrong username or password.', username }));
+      return;
+    }
+    // login() creates a new session and revokes whatever session cookie came with the request.
+    await login(res, { userId: user.id, roles: ['user'], authMethods: ['pwd'] });
+    res.redirect(303, '/devices');
+  });
+
+  app.get('/devices', requireSession({ redirectTo: '/login' }), async (req, res) => {
+    const user = users.get(req.session.userId);
+    if (!user) {
+      await logout(res);
+      return res.redirect(303, '/login');
+    }
+    const list = await sessions.listForUser(user.id);
+    list.sort((a, b) => (a.id === req.session.id ? -1 : b.id === req.session.id ? 1 : b.lastSeenAt - a.lastSeenAt));
+    res.type('html').send(devicesPage({ user, sessions: list, currentId: req.session.id, csrfToken: await csrfToken(req) }));
+  });
+
+  app.post('/devices/revoke-others', requireSession(), async (_req, res) => {
+    res.json({ revoked: await logoutOtherDevices(res) });
+  });
+
+  app.post('/devices/:id/revoke', requireSession(), async (req, res) => {
+    // Only the user's own sessions: an id from someone else's list is answered like an unknown one.
+    const own = (await sessions.listForUser(req.session.userId)).some((s) => s.id === req.params.id);
+    if (!own) return res.status(404).json({ error: 'not_found', message: 'no such session' });
+    await sessions.revoke(req.params.id, { reason: 'logout', actor: req.session.userId });
+    res.json({ revoked: true });
+  });
+
+  app.post('/logout', async (_req, res) => {
+    await logout(res);
+    res.json({ ok: true });
+  });
+
+  app.use(sessionErrors());
+
+  return {
+    app, sessions, users, storeKind: kind, demo: { username: demo.username, password: demo.password },
+    async close() {
+      await sessions.close();
+      users.close();
+    },
+  };
+}
