@@ -87,7 +87,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   if (!Number.isInteger(poolSize) || poolSize < 1) throw new SessionError('invalid_request', 'option poolSize: expected a positive integer');
 
   const t = tablesOf(schema);
-  const channel = `sessionkit:${schema}`;
+  const channel = `sk:${schema}`;
   /** Tags our own notifications, which are already delivered locally when the change commits. */
   const origin = randomBytes(9).toString('base64url');
   const getStatement = `sk_get_${createHash('sha256').update(schema).digest('hex').slice(0, 16)}`;

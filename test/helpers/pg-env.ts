@@ -40,7 +40,7 @@ export function adminPool(): pg.Pool {
 }
 
 export async function dropSchema(schema: string): Promise<void> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`refusing to drop schema ${JSON.stringify(schema)}`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) throw new Error(`refusing to drop schema ${JSON.stringify(schema)}`);
   await adminPool().query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 }
 

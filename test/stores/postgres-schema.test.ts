@@ -61,10 +61,22 @@ describePg('postgres store schema', () => {
     expect(codeOf(() => postgresStore({} as never))).toBe('invalid_request');
     expect(codeOf(() => postgresStore({ connectionString: DATABASE_URL, pool: new pg.Pool() }))).toBe('invalid_request');
     expect(codeOf(() => postgresStore({ connectionString: DATABASE_URL, schema: 'Robert"); DROP TABLE x;--' }))).toBe('invalid_request');
-    expect(codeOf(() => postgresStore({ connectionString: DATABASE_URL, schema: 'x'.repeat(49) }))).toBe('invalid_request');
+    expect(codeOf(() => postgresStore({ connectionString: DATABASE_URL, schema: 'x'.repeat(61) }))).toBe('invalid_request');
     expect(codeOf(() => postgresStore({ connectionString: DATABASE_URL, timeout: 'soon' }))).toBe('invalid_request');
     expect(codeOf(() => postgresStore({ connectionString: DATABASE_URL, poolSize: 0 }))).toBe('invalid_request');
     expect(codeOf(() => postgresStore({ connectionString: DATABASE_URL }))).toBeUndefined();
+    expect(codeOf(() => postgresStore({ connectionString: DATABASE_URL, schema: `Mixed_${'x'.repeat(54)}` }))).toBeUndefined();
+  });
+
+  it('works in a 60-character mixed-case schema, notifications included', async () => {
+    const schema = `Sk_${randomSchema('case').slice(3)}`.padEnd(60, 'X');
+    const [a, b] = [make(schema), make(schema)];
+    await Promise.all([a.ready(), b.ready()]);
+    const heard = new Promise((resolve) => { a.watch(resolve); });
+    await a.listening();
+    await b.putRecord('signing-keys', 'k', { kid: 'k' });
+    expect(await heard).toEqual({ type: 'keys', at: expect.any(Number) });
+    expect(await a.getRecord('signing-keys', 'k')).toEqual({ kid: 'k' });
   });
 
   it('uses a pool the application passes in and leaves it open on close', async () => {

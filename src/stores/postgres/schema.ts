@@ -9,12 +9,15 @@ import type { PoolClient } from 'pg';
 import { GENESIS_HASH } from '../../audit/chain.js';
 import { SessionError } from '../../core/errors.js';
 
-/** Schema names we accept: lowercase identifiers short enough to leave room in channel names. */
-const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,47}$/;
+/**
+ * Schema names we accept: plain identifiers (quoted everywhere, so case is kept), short enough
+ * that the NOTIFY channel `sk:<schema>` fits PostgreSQL's 63-byte identifier limit.
+ */
+const SCHEMA_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,59}$/;
 
 export function checkedSchema(schema: unknown): string {
   if (typeof schema !== 'string' || !SCHEMA_PATTERN.test(schema)) {
-    throw new SessionError('invalid_request', 'option schema: expected a lowercase identifier of at most 48 characters ([a-z_][a-z0-9_]*)');
+    throw new SessionError('invalid_request', 'option schema: expected an identifier of at most 60 letters, digits or underscores, not starting with a digit');
   }
   return schema;
 }
