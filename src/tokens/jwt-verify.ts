@@ -71,15 +71,14 @@ const HEADER_CACHE_SIZE = 64;
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /**
- * Whether a value is shaped like a compact JWT (`eyJ` and at least two dots): a cheap test that
- * keeps opaque tokens on their own fast path.
+ * Whether a value claims to be a compact JWT (`eyJ`, the base64 of `{"`, then a dot): a cheap test
+ * that keeps opaque tokens (whose lowercase prefix never starts so) on their own fast path. A
+ * token that passes it is judged as a JWT, so a truncated one is `token_invalid`, like any other.
  *
  * @example looksLikeJwt('eyJhbGciOi...') // true
  */
 export function looksLikeJwt(token: unknown): token is string {
-  if (typeof token !== 'string' || !token.startsWith('eyJ')) return false;
-  const first = token.indexOf('.');
-  return first > 0 && token.indexOf('.', first + 1) > 0;
+  return typeof token === 'string' && token.startsWith('eyJ') && token.indexOf('.') > 0;
 }
 
 /**

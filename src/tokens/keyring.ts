@@ -281,7 +281,7 @@ export function createKeyRing(options: KeyRingOptions) {
       const retireAt = now() + options.verifyWindow;
       await addKey(input.alg, privateKey, publicKey, input.activate ? 'active' : 'verify-only', 'imported', kid);
       if (input.activate) {
-        for (const k of records) if (k.state === 'active') await put({ ...k, state: 'verify-only', retireAt });
+        for (const k of records) if (k.state === 'active' && k.kid !== kid) await put({ ...k, state: 'verify-only', retireAt });
       }
       await reload();
       return { kid };
