@@ -84,7 +84,9 @@ function describeParseError(err: unknown): string {
   switch (code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': return `unknown option '${quoted.slice(0, 60)}'`;
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return /argument missing/.test(message) ? `option '${quoted.replace(/ <value>$/, '')}' needs a value` : `option '${quoted}' takes no value`;
+      if (/argument missing/.test(message)) return `option '${quoted.replace(/ <value>$/, '')}' needs a value`;
+      if (/ambiguous/.test(message)) return `option '${quoted}' needs a value; write ${quoted}=<value> for a value starting with '-'`;
+      return `option '${quoted}' takes no value`;
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': return `unexpected argument '${quoted.slice(0, 60)}'`;
     default: return message.split('\n')[0] ?? message;
   }

@@ -63,5 +63,19 @@ export async function withStore<T>(configArgv: string[], env: NodeJS.ProcessEnv,
  */
 export async function withManager<T>(configArgv: string[], env: NodeJS.ProcessEnv,
   fn: (manager: SessionManager, store: SessionStore, config: ServiceConfig) => Promise<T>): Promise<T> {
-  return withStore(configArgv, env, (store, config) => fn(createManagerFromConfig(config, store), store, config));
+  const config = readConfig(configArgv, env);
+  const store = await connectStore(config);
+  let manager: SessionManager;
+  try {
+    manager = createManagerFromConfig(config, store);
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
+  try {
+    return await fn(manager, store, config);
+  } finally {
+    // The manager's close also stops its timers (key ring reloads) and closes the store.
+    await manager.close().catch(() => {});
+  }
 }

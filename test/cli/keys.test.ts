@@ -52,8 +52,26 @@ describe('sessionkit keys', () => {
     expect(await cli(['keys', 'list', '--store', 'memory:'])).toMatchObject({ code: 0, stdout: 'no API keys\n' });
   });
 
+  it('rotates the JWT signing key, lists the ring and retires a key', async () => {
+    const first = await cli(['keys', 'rotate', '--json'], store);
+    expect(first.code).toBe(0);
+    const { kid: kid1 } = JSON.parse(first.stdout) as { kid: string };
+    const second = await cli(['keys', 'rotate'], store);
+    expect(second.code).toBe(0);
+    const kid2 = /^new active signing key (\S+)$/m.exec(second.stdout)?.[1];
+    expect(second.stdout).toContain(`still verifying (until their tokens expire): ${kid1}`);
+    const ring = JSON.parse((await cli(['keys', 'signing', '--json'], store)).stdout) as { keys: Array<{ kid: string; state: string }> };
+    expect(ring.keys.find((k) => k.kid === kid1)?.state).toBe('verify-only');
+    expect(ring.keys.find((k) => k.kid === kid2)?.state).toBe('active');
+    expect(JSON.stringify(ring)).not.toMatch(/privateKey|"d":/);
+    expect(await cli(['keys', 'retire', kid1], store)).toMatchObject({ code: 0, stdout: `retired signing key ${kid1}\n` });
+    expect(await cli(['keys', 'retire', 'no-such-kid'], store)).toMatchObject({ code: 1, stderr: 'sessionkit: keys retire: no signing key with kid no-such-kid\n' });
+    const audit = await cli(['audit', 'tail', '--once', '--json', '--type', 'keys.rotated'], store);
+    expect(audit.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(2);
+  });
+
   it('explains itself with --help', async () => {
-    for (const sub of ['create', 'list', 'revoke']) {
+    for (const sub of ['create', 'list', 'revoke', 'rotate', 'signing', 'retire']) {
       const r = await cli(['keys', sub, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`^Usage: sessionkit keys ${sub}`));

@@ -3,6 +3,7 @@ import { auditCommands } from './audit.js';
 import { doctorCommands } from './doctor.js';
 import { keyCommands } from './keys.js';
 import { sessionCommands } from './sessions.js';
+import { signingKeyCommands } from './signing-keys.js';
 
 /** Every `sessionkit` command, in the order `sessionkit --help` lists them. */
-export const commands: Command[] = [...keyCommands, ...sessionCommands, ...auditCommands, ...doctorCommands];
+export const commands: Command[] = [...keyCommands, ...signingKeyCommands, ...sessionCommands, ...auditCommands, ...doctorCommands];
