@@ -43,7 +43,8 @@ export function describeValue(value: unknown): string {
 const duration = (min = 0) => z.unknown().transform((value, ctx) => {
   let ms: number;
   try {
-    ms = parseDuration(value, 'x');
+    // A bare number in a variable or flag means milliseconds, as a number in the JSON file does.
+    ms = parseDuration(typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value, 'x');
   } catch {
     return fail(ctx, `expected ${DURATION_HINT}, got ${describeValue(value)}`);
   }

@@ -41,24 +41,19 @@ export function parseStoreUrl(url: string): StoreTarget {
   }
 }
 
-/** Loads a store driver on demand, so a deployment that never uses PostgreSQL never loads `pg`. */
-async function loadDriver<T>(file: string, factory: string): Promise<T> {
-  let mod: Record<string, unknown>;
-  try {
-    mod = await import(new URL(`../stores/${file}.js`, import.meta.url).href) as Record<string, unknown>;
-  } catch (err) {
+/** Turns a failed lazy import into a one-line `ConfigError`. */
+function driverMissing(file: string): (err: unknown) => never {
+  return (err) => {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND') throw new ConfigError(`invalid option store: the ${file} store is not available in this build`, 'store');
+    if (code === 'ERR_MODULE_NOT_FOUND') throw new ConfigError(`invalid option store: the ${file} store or its client library is not installed (${(err as Error).message.split('\n')[0]})`, 'store');
     throw err;
-  }
-  const fn = mod[factory] ?? mod.default;
-  if (typeof fn !== 'function') throw new ConfigError(`invalid option store: the ${file} store module has no ${factory}()`, 'store');
-  return fn as T;
+  };
 }
 
 /**
- * Opens the store the configuration names (drivers are imported lazily). `sqlite:` creates the
- * folder of its file. The returned store is ready to use but not yet pinged.
+ * Opens the store the configuration names. Drivers are imported lazily, so a deployment that never
+ * uses PostgreSQL never loads `pg`. `sqlite:` creates the folder of its file. The returned store
+ * is ready to use but not yet pinged.
  *
  * @example const store = await openStore(loadConfig({ env: { SESSIONKIT_STORE: 'memory:' } }))
  */
@@ -70,20 +65,26 @@ export async function openStore(config: Pick<ServiceConfig, 'store' | 'storePref
     case 'sqlite': {
       const path = resolve(target.path);
       mkdirSync(dirname(path), { recursive: true });
-      const sqliteStore = await loadDriver<(o: { path: string }) => SessionStore>('sqlite', 'sqliteStore');
+      const { sqliteStore } = await import('../stores/sqlite.js').catch(driverMissing('sqlite'));
       return sqliteStore({ path });
     }
     case 'redis': {
-      const redisStore = await loadDriver<(o: { url: string; prefix?: string }) => SessionStore>('redis', 'redisStore');
-      return redisStore({ url: target.url, prefix: `${config.storePrefix}:` });
+      const { redisStore } = await import('../stores/redis.js').catch(driverMissing('redis'));
+      return await redisStore({ url: target.url, prefix: `${config.storePrefix}:` });
     }
     case 'postgres': {
-      const postgresStore = await loadDriver<(o: { connectionString: string; schema?: string }) => SessionStore>('postgres', 'postgresStore');
-      return postgresStore({ connectionString: target.url, schema: config.storePrefix });
+      const { postgresStore } = await import('../stores/postgres.js').catch(driverMissing('postgres'));
+      const store = postgresStore({ connectionString: target.url, schema: config.storePrefix });
+      await store.ready();
+      return store;
     }
     case 'memcached': {
-      const memcachedStore = await loadDriver<(o: { url: string; prefix?: string }) => SessionStore>('memcached', 'memcachedStore');
-      return memcachedStore({ url: target.url, prefix: `${config.storePrefix}:` });
+      // Not every build has the Memcached driver yet: loaded by name, so its absence is a clear error.
+      const modulePath = '../stores/memcached.js';
+      const mod = await (import(modulePath) as Promise<Record<string, unknown>>).catch(driverMissing('memcached'));
+      const factory = (mod.memcachedStore ?? mod.default) as ((o: { url: string; prefix?: string }) => SessionStore | Promise<SessionStore>) | undefined;
+      if (typeof factory !== 'function') throw new ConfigError('invalid option store: the memcached store module has no memcachedStore()', 'store');
+      return await factory({ url: target.url, prefix: `${config.storePrefix}:` });
     }
   }
 }

@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { pinoAudit } from '../audit/sink.js';
+import { createManagerFromConfig } from '../config/index.js';
+import { openStore } from '../config/store.js';
+import type { ServiceConfig } from '../config/schema.js';
+import { SessionError } from '../core/errors.js';
+import type { SessionManager } from '../core/manager.js';
+import { errorResponse, warnIfInsecure, type HttpOptions } from '../http/core.js';
+import type { SessionStore } from '../stores/types.js';
+import { createAuth } from './auth.js';
+import { createLimiter } from './limiter-setup.js';
+import { createMetrics, type ServiceMetrics } from './metrics.js';
+import { collectOpenApi } from './openapi.js';
+import type { AttemptLimiter } from './rate-limit.js';
+import { opsRoutes } from './routes/ops.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { userRoutes } from './routes/users.js';
+
+/** Everything `buildServer` may be given instead of building it from the configuration. */
+export interface ServerDeps {
+  /** An opened store; without it the configured one is opened (and closed with the server). */
+  store?: SessionStore;
+  logger?: Logger;
+  limiter?: AttemptLimiter;
+  /** Injectable clock for the session manager (tests). */
+  now?: () => number;
+}
+
+/** What the service keeps besides the Fastify app, for tests and `startServer`. */
+export interface ServiceInternals {
+  sessions: SessionManager;
+  store: SessionStore;
+  metrics: ServiceMetrics;
+  logger: Logger;
+  openapi: () => Record<string, unknown>;
+}
+
+export type ServiceApp = FastifyInstance & { sessionService: ServiceInternals };
+
+/** Largest request body (shared/API.md "Limits"). */
+export const BODY_LIMIT = 64 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+const VERSION = readVersion();
+
+/**
+ * Builds the session service (shared/API.md) on Fastify 5 without listening: every route with
+ * its JSON schema, API keys, CSRF, rate limiting of failed credentials, metrics, request ids and
+ * JSON errors. Tests call it with `app.inject`; `startServer` listens on it.
+ *
+ * @example
+ * const app = await buildServer(loadConfig({ env: { SESSIONKIT_STORE: 'memory:' } }));
+ * const res = await app.inject({ method: 'GET', url: '/healthz' });
+ */
+export async function buildServer(config: ServiceConfig, deps: ServerDeps = {}): Promise<ServiceApp> {
+  const logger = deps.logger ?? pino({ level: config.logLevel, base: { service: 'sessionkit' } });
+  const ownsStore = deps.store === undefined;
+  const rawStore = deps.store ?? await openStore(config);
+  const metrics = createMetrics();
+  const store = metrics.timedStore(rawStore);
+  const sessions = createManagerFromConfig(config, store, { audit: [pinoAudit(logger), metrics.auditSink], ...(deps.now ? { now: deps.now } : {}) });
+  const limiter = deps.limiter ?? await createLimiter(config, rawStore);
+  const http: HttpOptions & { trustProxy: boolean | number } = {
+    insecureCookies: config.insecureCookies, trustProxy: config.trustProxy, absoluteTimeout: config.absoluteTimeout,
+  };
+  warnIfInsecure(http, (m) => logger.warn(m));
+  for (const warning of config.warnings) logger.warn(warning);
+
+  const app = Fastify({
+    loggerInstance: logger,
+    // One line per request, written by our onResponse hook (with the route and status), not Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  }) as unknown as ServiceApp;
+
+  // A POST without a body but with a JSON content type (common in HTTP clients) is no error.
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    return defaultJson(request, body as string, done);
+  });
+
+  const openapi = collectOpenApi(app, {
+    title: 'sessionkit session service', version: VERSION,
+    description: 'HTTP API v1 of the sessionkit session service (docs/API.md).',
+  });
+  const auth = createAuth({
+    sessions, store, limiter, metrics, http, adminKey: config.adminKey,
+    allowedOrigins: config.allowedOrigins.length > 0 ? config.allowedOrigins : config.publicUrl ? [config.publicUrl] : [],
+    rateLimitWindowMs: config.rateLimit.windowMs, log: logger,
+  });
+  const internals: ServiceInternals = { sessions, store, metrics, logger, openapi: openapi.document };
+  app.decorate('sessionService', { getter: () => internals });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requestDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    request.log.info({ method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (err instanceof SessionError) {
+      const { status, headers, body } = errorResponse(err);
+      return reply.code(status).headers(headers).send(body);
+    }
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) {
+      request.log.error({ err }, 'request failed');
+      const { headers, body } = errorResponse(err);
+      return reply.code(500).headers(headers).send(body);
+    }
+    // Fastify's own refusals: bad JSON, schema violations, a body over the limit, an unknown media type.
+    const message = err.validation ? `invalid request: ${err.message}` : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body larger than ${BODY_LIMIT} bytes` : err.message;
+    return reply.code(status).header('cache-control', 'no-store').send({ error: 'invalid_request', message });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]?.slice(0, 200) ?? '';
+    reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${path}` });
+  });
+
+  const routeDeps = { sessions, auth, http, metrics };
+  sessionRoutes(app, routeDeps);
+  userRoutes(app, routeDeps, store);
+  opsRoutes(app, { store, auth, metrics, openapi: openapi.document });
+
+  let sweeper: NodeJS.Timeout | null = null;
+  if (config.sweepInterval > 0) {
+    sweeper = setInterval(() => {
+      sessions.sweepExpired({ maxBatches: 20 }).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'sweeping expired sessions failed'));
+    }, config.sweepInterval);
+    sweeper.unref();
+  }
+  app.addHook('onClose', async () => {
+    if (sweeper) clearInterval(sweeper);
+    await limiter.close();
+    if (ownsStore) await rawStore.close();
+  });
+  await app.ready();
+  return app;
+}
+
+function readVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}

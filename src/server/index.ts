@@ -1,0 +1,71 @@
+import type { ServiceConfig } from '../config/schema.js';
+import { openStore } from '../config/store.js';
+import { bootstrapAdminKey } from './bootstrap.js';
+import { buildServer } from './build.js';
+
+export { buildServer, BODY_LIMIT } from './build.js';
+export type { ServerDeps, ServiceApp, ServiceInternals } from './build.js';
+export { createApiKey, listApiKeys, revokeApiKey, authenticateApiKey, hasScope } from './api-keys.js';
+export type { ApiKeyInfo, ApiKeyPrincipal, ApiKeyScope } from './api-keys.js';
+
+/** A running service. */
+export interface RunningServer {
+  /** `http://host:port`, with the port actually bound (useful with port 0). */
+  url: string;
+  /** Stops accepting, lets in-flight requests finish (up to `shutdownTimeout`), closes the store. */
+  close(): Promise<void>;
+  /** The admin API key generated on this first start of the store, to print once; else absent. */
+  adminKey?: string;
+}
+
+/**
+ * Opens the configured store, creates the admin key on a fresh store (unless `adminKey` is
+ * configured), builds the service and listens. Prints nothing itself: it logs through pino, and
+ * the caller (`sessionkit serve`) prints the URL and the key.
+ *
+ * @example
+ * const server = await startServer(loadConfig({ env: process.env }));
+ * console.log(`listening on ${server.url}`);
+ * process.once('SIGTERM', () => server.close());
+ */
+export async function startServer(config: ServiceConfig): Promise<RunningServer> {
+  const store = await openStore(config);
+  let app;
+  let adminKey: string | null = null;
+  try {
+    await store.ping();
+    if (!config.adminKey) adminKey = await bootstrapAdminKey(store);
+    app = await buildServer(config, { store });
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await app?.close().catch(() => {});
+    await store.close().catch(() => {});
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  app.log.info({ url, store: redactStoreUrl(config.store) }, 'sessionkit service listening');
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), config.shutdownTimeout); });
+      const result = await Promise.race([app.close().then(() => 'closed' as const), timedOut]);
+      clearTimeout(timer);
+      if (result === 'timeout') {
+        app.log.warn('in-flight requests did not finish in time; closing their connections');
+        app.server.closeAllConnections();
+      }
+      await store.close().catch((err: unknown) => app.log.warn({ err: (err as Error).message }, 'closing the store failed'));
+    })();
+    return closing;
+  };
+  return adminKey ? { url, close, adminKey } : { url, close };
+}
+
+/** A store URL fit for a log line: any password replaced. */
+export function redactStoreUrl(url: string): string {
+  return url.replace(/\/\/([^/@:]*):[^/@]*@/g, '//$1:***@');
+}

@@ -1,0 +1,109 @@
+import type { FastifyInstance, RouteOptions } from 'fastify';
+
+/** What a route adds to its Fastify schema for the OpenAPI document (Fastify ignores these keys). */
+export interface OpenApiRouteMeta {
+  summary?: string;
+  description?: string;
+  tags?: string[];
+  operationId?: string;
+  /** Security requirement names: `apiKey`, `sessionCookie`, `bearer`, `refreshCookie`. */
+  security?: string[][];
+  /** Responses documented as is, for routes whose bodies Fastify must not serialise (text, HTML). */
+  openapiResponses?: Record<string, unknown>;
+}
+
+interface CollectedRoute {
+  method: string;
+  url: string;
+  schema: Record<string, unknown>;
+}
+
+const REQUEST_ID_HEADER = {
+  'X-Request-Id': { description: 'The request id: echoed from the request, or generated.', schema: { type: 'string' } },
+};
+
+/**
+ * Collects the routes of a Fastify app as they are added (call before registering them), and
+ * builds the OpenAPI 3.1 document from their JSON schemas. Only routes that exist are described,
+ * so a capability that is not built is absent from the document as it is from the server.
+ *
+ * @example
+ * const openapi = collectOpenApi(app);
+ * app.get('/openapi.json', () => openapi.document());
+ */
+export function collectOpenApi(app: FastifyInstance, info: { title: string; version: string; description?: string }) {
+  const routes: CollectedRoute[] = [];
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const schema = (route.schema ?? {}) as Record<string, unknown>;
+    if (schema.hide === true) return;
+    for (const method of methods) {
+      if (method === 'HEAD' || method === 'OPTIONS') continue;
+      routes.push({ method: method.toLowerCase(), url: route.url, schema });
+    }
+  });
+  let cached: Record<string, unknown> | null = null;
+
+  function document(): Record<string, unknown> {
+    if (cached) return cached;
+    const paths: Record<string, Record<string, unknown>> = {};
+    for (const r of routes) {
+      const path = r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+      (paths[path] ??= {})[r.method] = operation(r);
+    }
+    cached = {
+      openapi: '3.1.0',
+      info,
+      jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+      paths,
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key (`sessionkit keys create`); scopes `sessions` or `admin`.' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'The session token (or JWT access token) in `Authorization: Bearer`.' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: '__Host-sessionkit', description: 'The session cookie (`sessionkit` with insecureCookies). Unsafe methods also need `X-CSRF-Token` and a same-origin `Origin` or `Sec-Fetch-Site`.' },
+        },
+      },
+    };
+    return cached;
+  }
+
+  return { document, routes: () => routes.map(({ method, url }) => ({ method, url })) };
+}
+
+function operation(r: CollectedRoute): Record<string, unknown> {
+  const s = r.schema as Record<string, unknown> & OpenApiRouteMeta;
+  const op: Record<string, unknown> = {};
+  if (s.operationId) op.operationId = s.operationId;
+  if (s.summary) op.summary = s.summary;
+  if (s.description) op.description = s.description;
+  if (s.tags) op.tags = s.tags;
+  op.security = s.security ? s.security.map((names) => Object.fromEntries(names.map((n) => [n, []]))) : [];
+  const parameters = [
+    ...objectParameters(s.params, 'path'),
+    ...objectParameters(s.querystring, 'query'),
+    ...objectParameters(s.headers, 'header'),
+  ];
+  if (parameters.length > 0) op.parameters = parameters;
+  if (s.body) op.requestBody = { required: true, content: { 'application/json': { schema: s.body } } };
+  const responses: Record<string, unknown> = {};
+  for (const [status, schema] of Object.entries((s.response ?? {}) as Record<string, unknown>)) {
+    const code = status.toUpperCase();
+    const description = (schema as { description?: string }).description ?? (code.startsWith('2') ? 'Success' : 'Error');
+    responses[code] = status === '204'
+      ? { description, headers: REQUEST_ID_HEADER }
+      : { description, headers: REQUEST_ID_HEADER, content: { 'application/json': { schema } } };
+  }
+  Object.assign(responses, s.openapiResponses ?? {});
+  op.responses = responses;
+  return op;
+}
+
+function objectParameters(schema: unknown, where: 'path' | 'query' | 'header'): Record<string, unknown>[] {
+  if (!schema || typeof schema !== 'object') return [];
+  const { properties = {}, required = [] } = schema as { properties?: Record<string, { description?: string }>; required?: string[] };
+  return Object.entries(properties).map(([name, p]) => ({
+    name, in: where, required: where === 'path' || required.includes(name),
+    ...(p.description ? { description: p.description } : {}),
+    schema: p,
+  }));
+}

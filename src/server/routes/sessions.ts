@@ -1,0 +1,197 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { SessionError } from '../../core/errors.js';
+import type { SessionManager } from '../../core/manager.js';
+import type { Session } from '../../core/types.js';
+import { clearSessionCookies, csrfCookie, NO_STORE_HEADERS, sessionCookie, type HttpOptions } from '../../http/core.js';
+import type { ServiceAuth } from '../auth.js';
+import type { ServiceMetrics } from '../metrics.js';
+import {
+  errorResponses, issuedSessionSchema, revokedCountSchema, sessionJson, sessionListSchema, sessionResponseSchema,
+} from '../schemas.js';
+
+export interface RouteDeps {
+  sessions: SessionManager;
+  auth: ServiceAuth;
+  http: HttpOptions;
+  metrics: ServiceMetrics;
+}
+
+const nullableText = (max: number) => ({ type: ['string', 'null'], maxLength: max });
+
+export const createBodySchema = {
+  type: 'object',
+  required: ['userId'],
+  properties: {
+    userId: { type: 'string', minLength: 1, maxLength: 256 },
+    roles: { type: 'array', maxItems: 64, items: { type: 'string', minLength: 1, maxLength: 64 } },
+    device: {
+      type: 'object',
+      properties: { userAgent: nullableText(4096), ip: nullableText(256), label: nullableText(1000) },
+      additionalProperties: false,
+    },
+    data: { type: 'object', additionalProperties: true, description: 'Small JSON object (at most 4 KiB).' },
+    replaces: { type: 'string', description: 'The token of the session this login replaces: it is revoked (no session fixation).' },
+    tokenType: { type: 'string', enum: ['opaque'], default: 'opaque' },
+    setCookie: { type: 'boolean', default: false, description: 'Also set the session and CSRF cookies on this response.' },
+  },
+  additionalProperties: false,
+} as const;
+
+const sessionAuth = [['sessionCookie'], ['bearer']];
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 256 } } } as const;
+const noContent = { 204: { type: 'null', description: 'Done' }, ...errorResponses };
+
+/** Sets the session and CSRF cookies of a session on the response. */
+export async function setSessionCookies(reply: FastifyReply, deps: RouteDeps, token: string, session: Session, csrf: string): Promise<void> {
+  const ttl = session.absoluteExpiresAt.getTime() - deps.sessions.now();
+  reply.header('set-cookie', [sessionCookie(token, ttl, deps.http), csrfCookie(csrf, ttl, deps.http)]);
+}
+
+/**
+ * The session routes of shared/API.md: create and validate (API key), the caller's own session
+ * (session token: who am I, renew, logout, list, revoke one, log out other devices).
+ *
+ * @example app.register(async (scope) => sessionRoutes(scope, deps))
+ */
+export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { sessions, auth } = deps;
+
+  app.post('/v1/sessions', {
+    schema: {
+      operationId: 'createSession', tags: ['sessions'], security: [['apiKey']],
+      summary: 'Create a session for an authenticated user',
+      body: createBodySchema,
+      response: { 201: issuedSessionSchema, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const principal = await auth.apiKey(request, 'sessions');
+    const body = request.body as { userId: string; roles?: string[]; device?: { userAgent?: string | null; ip?: string | null; label?: string | null }; data?: Record<string, unknown>; replaces?: string; setCookie?: boolean };
+    const issued = await sessions.create({
+      userId: body.userId,
+      ...(body.roles !== undefined ? { roles: body.roles } : {}),
+      // The caller is a backend: without a device in the body, record none rather than the backend's.
+      device: body.device ?? {},
+      ...(body.data !== undefined ? { data: body.data } : {}),
+      ...(body.replaces !== undefined ? { replaces: body.replaces } : {}),
+    }, auth.context(request, `apikey:${principal.id}`));
+    const csrfToken = await sessions.csrfToken(issued.session.id);
+    if (body.setCookie) await setSessionCookies(reply, deps, issued.token, issued.session, csrfToken);
+    reply.code(201).headers(NO_STORE_HEADERS);
+    return { session: sessionJson(issued.session), token: issued.token, expiresAt: issued.expiresAt.toISOString(), csrfToken };
+  });
+
+  app.post('/v1/sessions/validate', {
+    schema: {
+      operationId: 'validateSession', tags: ['sessions'], security: [['apiKey']],
+      summary: 'Validate a session token a backend received (slides the idle expiry)',
+      body: { type: 'object', required: ['token'], properties: { token: { type: 'string' } }, additionalProperties: false },
+      response: { 200: sessionResponseSchema, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const principal = await auth.apiKey(request, 'sessions');
+    const { token } = request.body as { token: string };
+    let session: Session;
+    try {
+      session = await sessions.validate(token, auth.context(request, `apikey:${principal.id}`));
+    } catch (err) {
+      if (err instanceof SessionError) deps.metrics.validations.inc({ result: err.code });
+      throw err;
+    }
+    deps.metrics.validations.inc({ result: 'ok' });
+    reply.headers(NO_STORE_HEADERS);
+    return { session: sessionJson(session), csrfToken: await sessions.csrfToken(session.id) };
+  });
+
+  app.get('/v1/sessions/current', {
+    schema: {
+      operationId: 'getCurrentSession', tags: ['sessions'], security: sessionAuth,
+      summary: "The caller's session (who am I); slides the idle expiry",
+      response: { 200: sessionResponseSchema, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const { session } = await auth.session(request, reply);
+    reply.headers(NO_STORE_HEADERS);
+    return { session: sessionJson(session), csrfToken: await sessions.csrfToken(session.id) };
+  });
+
+  app.post('/v1/sessions/current/renew', {
+    schema: {
+      operationId: 'renewCurrentSession', tags: ['sessions'], security: sessionAuth,
+      summary: 'Rotate the session token (same session; the old token dies after a short grace window)',
+      response: { 200: issuedSessionSchema, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const caller = await auth.session(request, reply);
+    const renewed = await sessions.renew(caller.token, auth.context(request));
+    const csrfToken = await sessions.csrfToken(renewed.session.id);
+    if (caller.source === 'cookie') await setSessionCookies(reply, deps, renewed.token, renewed.session, csrfToken);
+    reply.headers(NO_STORE_HEADERS);
+    return { session: sessionJson(renewed.session), token: renewed.token, expiresAt: renewed.expiresAt.toISOString(), csrfToken };
+  });
+
+  app.delete('/v1/sessions/current', {
+    schema: {
+      operationId: 'logout', tags: ['sessions'], security: sessionAuth,
+      summary: 'Log out: revoke the caller’s session and clear its cookies',
+      response: noContent,
+    },
+  }, async (request, reply) => {
+    const { session } = await auth.session(request, reply);
+    await sessions.revoke(session.id, { ...auth.context(request), reason: 'logout' });
+    reply.header('set-cookie', clearSessionCookies(deps.http)).code(204);
+  });
+
+  app.get('/v1/sessions', {
+    schema: {
+      operationId: 'listMySessions', tags: ['sessions'], security: sessionAuth,
+      summary: "The caller's sessions on all devices (`current` marks this one)",
+      response: { 200: sessionListSchema, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const { session } = await auth.session(request, reply);
+    const list = await sessions.listForUser(session.userId);
+    reply.headers(NO_STORE_HEADERS);
+    return { sessions: list.map((s) => sessionJson(s, s.id === session.id)) };
+  });
+
+  app.delete('/v1/sessions', {
+    schema: {
+      operationId: 'logoutOtherDevices', tags: ['sessions'], security: sessionAuth,
+      summary: 'Log out of all other devices (`?others=true`)',
+      querystring: {
+        type: 'object', required: ['others'],
+        properties: { others: { type: 'string', enum: ['true'], description: 'Must be `true`: revoke every session of the caller but this one.' } },
+      },
+      response: { 200: revokedCountSchema, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const { session } = await auth.session(request, reply);
+    const revoked = await sessions.revokeAllForUser(session.userId, { ...auth.context(request), except: session.id, reason: 'logout_others' });
+    return { revoked };
+  });
+
+  app.delete('/v1/sessions/:id', {
+    schema: {
+      operationId: 'revokeSession', tags: ['sessions'], security: [['apiKey'], ...sessionAuth],
+      summary: 'Revoke one session: with an API key any session, with a session token one of the caller’s own',
+      params: idParams,
+      response: { 204: { type: 'null', description: 'Revoked' }, 404: { ...errorResponses['4xx'], description: 'No live session with this id (or not the caller’s)' }, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const notFound = new SessionError('session_not_found', 'no live session with this id');
+    if (request.headers['x-api-key'] !== undefined) {
+      const principal = await auth.apiKey(request, 'sessions');
+      const revoked = await sessions.revoke(id, { ...auth.context(request, `apikey:${principal.id}`), reason: 'admin' });
+      if (!revoked) return reply.code(404).headers(NO_STORE_HEADERS).send({ error: notFound.code, message: notFound.message });
+      return reply.code(204).send();
+    }
+    const caller = await auth.session(request, reply);
+    const target = await sessions.get(id);
+    if (!target || target.userId !== caller.session.userId || !(await sessions.revoke(id, { ...auth.context(request), reason: 'logout' }))) {
+      return reply.code(404).headers(NO_STORE_HEADERS).send({ error: notFound.code, message: notFound.message });
+    }
+    if (id === caller.session.id) reply.header('set-cookie', clearSessionCookies(deps.http));
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,116 @@
+import type { FastifyInstance } from 'fastify';
+import { SessionError } from '../../core/errors.js';
+import type { AuditQuery, StoredAuditEvent } from '../../core/types.js';
+import { NO_STORE_HEADERS } from '../../http/core.js';
+import type { SessionStore } from '../../stores/types.js';
+import { auditPageSchema, errorResponses, revokedCountSchema, sessionJson, sessionListSchema } from '../schemas.js';
+import type { RouteDeps } from './sessions.js';
+
+const userParams = { type: 'object', required: ['userId'], properties: { userId: { type: 'string', minLength: 1, maxLength: 256 } } } as const;
+const MAX_AUDIT_PAGE = 1000;
+
+/**
+ * The routes a backend uses on one user's sessions (API key `sessions`), and the audit trail
+ * (API key `admin`).
+ *
+ * @example app.register(async (scope) => userRoutes(scope, deps, store))
+ */
+export function userRoutes(app: FastifyInstance, deps: RouteDeps, store: SessionStore): void {
+  const { sessions, auth } = deps;
+
+  app.get('/v1/users/:userId/sessions', {
+    schema: {
+      operationId: 'listUserSessions', tags: ['users'], security: [['apiKey']],
+      summary: "A user's live sessions",
+      params: userParams,
+      response: { 200: sessionListSchema, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    await auth.apiKey(request, 'sessions');
+    const { userId } = request.params as { userId: string };
+    reply.headers(NO_STORE_HEADERS);
+    return { sessions: (await sessions.listForUser(userId)).map((s) => sessionJson(s)) };
+  });
+
+  app.delete('/v1/users/:userId/sessions', {
+    schema: {
+      operationId: 'revokeUserSessions', tags: ['users'], security: [['apiKey']],
+      summary: "Revoke all of a user's sessions (`?except=<sessionId>` keeps one)",
+      params: userParams,
+      querystring: { type: 'object', properties: { except: { type: 'string', minLength: 1, maxLength: 256, description: 'A session id to keep.' } }, additionalProperties: false },
+      response: { 200: revokedCountSchema, ...errorResponses },
+    },
+  }, async (request) => {
+    const principal = await auth.apiKey(request, 'sessions');
+    const { userId } = request.params as { userId: string };
+    const { except } = request.query as { except?: string };
+    const revoked = await sessions.revokeAllForUser(userId, { ...auth.context(request, `apikey:${principal.id}`), reason: 'admin', ...(except ? { except } : {}) });
+    return { revoked };
+  });
+
+  app.get('/v1/audit', {
+    schema: {
+      operationId: 'queryAudit', tags: ['admin'], security: [['apiKey']],
+      summary: 'Audit events, newest first (API key `admin`)',
+      querystring: {
+        type: 'object',
+        properties: {
+          userId: { type: 'string', maxLength: 256 },
+          sessionId: { type: 'string', maxLength: 256 },
+          type: { type: 'string', maxLength: 64, description: 'An event type, e.g. `session.revoked`.' },
+          since: { type: 'string', maxLength: 64, description: 'ISO-8601 time (inclusive).' },
+          until: { type: 'string', maxLength: 64, description: 'ISO-8601 time (exclusive).' },
+          limit: { type: 'string', pattern: '^[0-9]{1,4}$', description: `Page size, 1 to ${MAX_AUDIT_PAGE} (default 100).` },
+          cursor: { type: 'string', maxLength: 64, description: 'The `nextCursor` of the previous page.' },
+        },
+        additionalProperties: false,
+      },
+      response: { 200: auditPageSchema, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    await auth.apiKey(request, 'admin');
+    const q = request.query as Record<string, string | undefined>;
+    const limit = q.limit === undefined ? 100 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_AUDIT_PAGE) throw new SessionError('invalid_request', `limit: expected 1 to ${MAX_AUDIT_PAGE}`);
+    const query: AuditQuery = { limit };
+    if (q.userId) query.userId = q.userId;
+    if (q.sessionId) query.sessionId = q.sessionId;
+    if (q.type) query.type = q.type;
+    if (q.since) query.since = parseTime(q.since, 'since');
+    if (q.until) query.until = parseTime(q.until, 'until');
+    if (q.cursor) query.before = decodeCursor(q.cursor);
+    let events: StoredAuditEvent[];
+    try {
+      events = await store.queryAudit(query);
+    } catch (err) {
+      throw err instanceof SessionError ? err : new SessionError('store_unavailable', 'the audit trail could not be read', {}, { cause: err });
+    }
+    const last = events[events.length - 1];
+    reply.headers(NO_STORE_HEADERS);
+    return {
+      events: events.map((e) => ({
+        seq: e.seq, type: e.type, at: new Date(e.at).toISOString(), sessionId: e.sessionId, userId: e.userId, ip: e.ip,
+        userAgent: e.userAgent, reason: e.reason, detail: e.detail ?? null, actor: e.actor, requestId: e.requestId,
+        tokenFingerprint: e.tokenFingerprint ?? null, prevHash: e.prevHash, hash: e.hash,
+      })),
+      nextCursor: events.length === limit && last ? encodeCursor(last.seq) : null,
+    };
+  });
+}
+
+function parseTime(value: string, name: string): number {
+  const ms = /^\d{1,16}$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms)) throw new SessionError('invalid_request', `${name}: expected an ISO-8601 time such as 2025-01-31T12:00:00Z`);
+  return ms;
+}
+
+/** The cursor is opaque to clients: the seq of the last event shown, so paging is stable while events arrive. */
+function encodeCursor(seq: number): string {
+  return Buffer.from(`seq:${seq}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const match = /^seq:(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) throw new SessionError('invalid_request', 'cursor: not a cursor this service issued');
+  return Number(match[1]);
+}

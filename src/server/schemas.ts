@@ -1,0 +1,134 @@
+/**
+ * The JSON schemas of the service's bodies. Routes declare them (Fastify validates requests and
+ * serialises responses with them) and `/openapi.json` is generated from the same objects, so the
+ * contract and the code cannot drift. Plain JSON Schema, valid in OpenAPI 3.1.
+ */
+import type { Session } from '../core/types.js';
+
+const nullableString = { type: ['string', 'null'] } as const;
+const time = { type: 'string', format: 'date-time' } as const;
+
+export const errorSchema = {
+  type: 'object',
+  description: 'An error: a stable code (switch on it) and a human message.',
+  required: ['error', 'message'],
+  properties: { error: { type: 'string' }, message: { type: 'string' } },
+  additionalProperties: false,
+} as const;
+
+export const deviceSchema = {
+  type: 'object',
+  required: ['userAgent', 'ip', 'label', 'browser', 'os', 'type'],
+  properties: {
+    userAgent: nullableString, ip: nullableString, label: nullableString,
+    browser: nullableString, os: nullableString, type: { type: 'string' },
+  },
+  additionalProperties: false,
+} as const;
+
+export const sessionSchema = {
+  type: 'object',
+  required: ['id', 'userId', 'roles', 'createdAt', 'lastSeenAt', 'idleExpiresAt', 'absoluteExpiresAt', 'device', 'data'],
+  properties: {
+    id: { type: 'string' },
+    userId: { type: 'string' },
+    roles: { type: 'array', items: { type: 'string' } },
+    createdAt: time, lastSeenAt: time, idleExpiresAt: time, absoluteExpiresAt: time,
+    device: deviceSchema,
+    data: { type: 'object', additionalProperties: true },
+    current: { type: 'boolean', description: "Only in lists of the caller's own sessions: whether this is the caller's session." },
+  },
+  additionalProperties: false,
+} as const;
+
+/** `{ session }` plus the session's CSRF token for cookie-authenticated writes. */
+export const sessionResponseSchema = {
+  type: 'object',
+  required: ['session', 'csrfToken'],
+  properties: { session: sessionSchema, csrfToken: { type: 'string' } },
+  additionalProperties: false,
+} as const;
+
+export const issuedSessionSchema = {
+  type: 'object',
+  required: ['session', 'token', 'expiresAt', 'csrfToken'],
+  properties: {
+    session: sessionSchema,
+    token: { type: 'string', description: 'The session token: shown once, never stored in clear.' },
+    expiresAt: { ...time, description: 'When the token expires if unused (the idle expiry).' },
+    csrfToken: { type: 'string' },
+  },
+  additionalProperties: false,
+} as const;
+
+export const sessionListSchema = {
+  type: 'object',
+  required: ['sessions'],
+  properties: { sessions: { type: 'array', items: sessionSchema } },
+  additionalProperties: false,
+} as const;
+
+export const revokedCountSchema = {
+  type: 'object',
+  required: ['revoked'],
+  properties: { revoked: { type: 'integer', minimum: 0 } },
+  additionalProperties: false,
+} as const;
+
+export const auditEventSchema = {
+  type: 'object',
+  required: ['seq', 'type', 'at', 'sessionId', 'userId', 'ip', 'userAgent', 'reason', 'detail', 'actor', 'requestId', 'tokenFingerprint', 'prevHash', 'hash'],
+  properties: {
+    seq: { type: 'integer' }, type: { type: 'string' }, at: time,
+    sessionId: nullableString, userId: nullableString, ip: nullableString, userAgent: nullableString,
+    reason: nullableString, detail: nullableString, actor: nullableString, requestId: nullableString,
+    tokenFingerprint: nullableString, prevHash: { type: 'string' }, hash: { type: 'string' },
+  },
+  additionalProperties: false,
+} as const;
+
+export const auditPageSchema = {
+  type: 'object',
+  required: ['events', 'nextCursor'],
+  properties: {
+    events: { type: 'array', items: auditEventSchema },
+    nextCursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next (older) page; null at the end.' },
+  },
+  additionalProperties: false,
+} as const;
+
+/** The responses every route may give besides its own: errors by class. */
+export const errorResponses = {
+  '4xx': errorSchema,
+  '5xx': errorSchema,
+} as const;
+
+/** A session as the API shows it (shared/API.md): ISO-8601 UTC times, `current` only in own lists. */
+export interface SessionJson {
+  id: string;
+  userId: string;
+  roles: string[];
+  createdAt: string;
+  lastSeenAt: string;
+  idleExpiresAt: string;
+  absoluteExpiresAt: string;
+  device: Session['device'];
+  data: Record<string, unknown>;
+  current?: boolean;
+}
+
+/**
+ * Turns a `Session` into its API form.
+ *
+ * @example reply.send({ session: sessionJson(session) })
+ */
+export function sessionJson(s: Session, current?: boolean): SessionJson {
+  const out: SessionJson = {
+    id: s.id, userId: s.userId, roles: s.roles,
+    createdAt: s.createdAt.toISOString(), lastSeenAt: s.lastSeenAt.toISOString(),
+    idleExpiresAt: s.idleExpiresAt.toISOString(), absoluteExpiresAt: s.absoluteExpiresAt.toISOString(),
+    device: s.device, data: s.data,
+  };
+  if (current !== undefined) out.current = current;
+  return out;
+}
