@@ -380,6 +380,63 @@ export function storeSuite(label: string, makeStore: () => Promise<SessionStore>
       expect(await store.getRecord('things', 'a')).toBeNull();
     });
 
+    it('touches only forward and only a live record; replace refuses a stale version or a revoked record', async () => {
+      const sessions = manager();
+      const { session } = await sessions.create({ userId: 'u', data: { n: 0 } });
+      const t = clock.now();
+      await store.touch(session.id, t + 5000, t + 5000 + 30 * 60_000);
+      // A slower request's touch arriving late must not move the expiry back.
+      await store.touch(session.id, t + 1000, t + 1000 + 30 * 60_000);
+      const touched = await store.get(session.id) as NonNullable<Awaited<ReturnType<SessionStore['get']>>>;
+      expect([touched.lastSeenAt, touched.idleExpiresAt, touched.version]).toEqual([t + 5000, t + 5000 + 30 * 60_000, session.version]);
+      expect(await store.replace({ ...touched, version: touched.version + 1, data: { n: 1 } }, touched.version - 1, [])).toBe(false);
+      expect(await store.replace({ ...touched, version: touched.version + 1, data: { n: 2 } }, touched.version, [])).toBe(true);
+      expect((await store.get(session.id))?.data).toEqual({ n: 2 });
+      await sessions.revoke(session.id);
+      const revoked = await store.get(session.id) as NonNullable<Awaited<ReturnType<SessionStore['get']>>>;
+      expect(await store.replace({ ...revoked, revokedAt: null, revokeReason: null, version: revoked.version + 1 }, revoked.version, [])).toBe(false);
+      await store.touch(session.id, t + 9000, t + 9000 + 30 * 60_000);
+      const after = await store.get(session.id);
+      expect([after?.lastSeenAt, after?.revokeReason]).toEqual([t + 5000, 'logout']);
+    });
+
+    it('hands out copies: changing a returned record changes nothing in the store', async () => {
+      const sessions = manager();
+      const { session } = await sessions.create({ userId: 'u', roles: ['user'], data: { list: [1] } });
+      const got = await store.get(session.id) as NonNullable<Awaited<ReturnType<SessionStore['get']>>>;
+      got.roles.push('admin');
+      (got.data.list as number[]).push(2);
+      got.revokedAt = 1;
+      const listed = await store.listForUser('u', clock.now());
+      (listed[0] as typeof got).roles.push('root');
+      const again = await store.get(session.id);
+      expect([again?.roles, again?.data, again?.revokedAt]).toEqual([['user'], { list: [1] }, null]);
+      const revokedBefore = await store.revoke(session.id, { reason: 'admin', at: clock.now(), events: [] });
+      expect(revokedBefore?.revokedAt).toBeNull();
+      expect(await store.revoke(session.id, { reason: 'admin', at: clock.now(), events: [] })).toBeNull();
+      expect(await store.revoke('no-such-session', { reason: 'admin', at: clock.now(), events: [] })).toBeNull();
+    });
+
+    it('pages the audit trail newest first, with before and after, and filters by user, type and time', async () => {
+      if (!store.capabilities.persistentAudit) return;
+      const t0 = clock.now();
+      const base = { sessionId: null, ip: null, userAgent: null, reason: null, actor: null, requestId: null };
+      await store.appendAudit(Array.from({ length: 6 }, (_, i): AuditEvent => ({
+        ...base, type: i % 2 === 0 ? 'apikey.rejected' : 'session.rejected', userId: i < 3 ? 'pager-a' : 'pager-b', at: t0 + i * 1000,
+      })));
+      const at = (events: { at: number }[]): number[] => events.map((e) => (e.at - t0) / 1000);
+      const all = await store.queryAudit({ limit: 100 });
+      expect(at(all)).toEqual([5, 4, 3, 2, 1, 0]);
+      const seqs = all.map((e) => e.seq);
+      expect((await store.queryAudit({ limit: 2 })).map((e) => e.seq)).toEqual(seqs.slice(0, 2));
+      expect((await store.queryAudit({ limit: 2, before: seqs[1] })).map((e) => e.seq)).toEqual(seqs.slice(2, 4));
+      expect((await store.queryAudit({ limit: 2, after: seqs[5] })).map((e) => e.seq)).toEqual([seqs[4], seqs[3]]);
+      expect(at(await store.queryAudit({ userId: 'pager-b' }))).toEqual([5, 4, 3]);
+      expect(at(await store.queryAudit({ type: 'apikey.rejected' }))).toEqual([4, 2, 0]);
+      expect(at(await store.queryAudit({ since: t0 + 1000, until: t0 + 3000 }))).toEqual([2, 1]);
+      expect(at(await store.queryAudit({ userId: 'pager-a', type: 'session.rejected' }))).toEqual([1]);
+    });
+
     it('fails closed with store_unavailable when the store cannot answer', async () => {
       const sessions = manager();
       const { token } = await sessions.create({ userId: 'u' });
@@ -387,6 +444,77 @@ export function storeSuite(label: string, makeStore: () => Promise<SessionStore>
       else await store.close();
       await expectCode(sessions.validate(token), 'store_unavailable');
       await expectCode(sessions.create({ userId: 'u' }), 'store_unavailable');
+    });
+
+    // JWT sessions (issue 3): refresh rotation under concurrency, reuse detection, revocation of
+    // access tokens across managers, and a key ring shared through the store.
+    const jwtManager = (opts: Partial<SessionManagerOptions> = {}) => manager({ jwt: { issuer: 'https://conformance.test', audience: 'conformance' }, ...opts });
+
+    it('gives 50 concurrent refreshes of one refresh token the same new pair, and one chain', async () => {
+      const sessions = jwtManager();
+      const first = await sessions.create({ userId: 'u', tokenType: 'jwt' });
+      const results = await Promise.allSettled(Array.from({ length: 50 }, () => sessions.refresh(first.refreshToken)));
+      const pairs = results.map((r) => {
+        if (r.status === 'rejected') throw r.reason;
+        return r.value;
+      });
+      expect(new Set(pairs.map((p) => p.refreshToken)).size).toBe(1);
+      expect(new Set(pairs.map((p) => p.accessToken)).size).toBe(1);
+      expect((await store.get(first.session.id))?.generation).toBe(1);
+      expect(trail.events.filter((e) => e.type === 'session.refreshed')).toHaveLength(1);
+      const next = await sessions.refresh((pairs[0] as { refreshToken: string }).refreshToken);
+      await sessions.validate(next.accessToken);
+      expect((await store.get(first.session.id))?.generation).toBe(2);
+    });
+
+    it('revokes the whole session when a used refresh token comes back after the grace window', async () => {
+      const sessions = jwtManager({ refreshGrace: '10s' });
+      const first = await sessions.create({ userId: 'u', tokenType: 'jwt' });
+      const again = await sessions.refresh(first.refreshToken);
+      expect((await sessions.refresh(first.refreshToken)).refreshToken).toBe(again.refreshToken);
+      clock.advance(10_000);
+      await expectCode(sessions.refresh(first.refreshToken), 'refresh_reused');
+      await expectCode(sessions.refresh(again.refreshToken), 'session_revoked');
+      await expectCode(sessions.validate(again.accessToken), 'session_revoked');
+      expect((await store.get(first.session.id))?.revokeReason).toBe('refresh_reuse');
+      expect(trail.events.filter((e) => e.type === 'session.refresh_reuse_detected').map((e) => e.sessionId)).toEqual([first.session.id]);
+      if (store.capabilities.persistentAudit) {
+        expect(await store.queryAudit({ sessionId: first.session.id, type: 'session.refresh_reuse_detected' })).toHaveLength(1);
+      }
+    });
+
+    it('makes access tokens fail after logout, logout-all and admin revoke, in this and another manager', async () => {
+      const a = jwtManager();
+      const b = jwtManager();
+      const one = await a.create({ userId: 'alice', tokenType: 'jwt' });
+      const two = await a.create({ userId: 'alice', tokenType: 'jwt' });
+      const three = await a.create({ userId: 'bob', tokenType: 'jwt' });
+      for (const t of [one, two, three]) await b.validate(t.accessToken);
+      await a.revoke(one.session.id, { reason: 'logout' });
+      await a.revokeAllForUser('alice');
+      await a.revoke(three.session.id, { reason: 'admin', actor: 'admin' });
+      // This manager knows at once; the other within the staleness bound (1 s) whatever its watch does.
+      for (const t of [one, two, three]) await expectCode(a.validate(t.accessToken), 'session_revoked');
+      clock.advance(1000);
+      for (const t of [one, two, three]) await expectCode(b.validate(t.accessToken), 'session_revoked');
+      const always = jwtManager({ checkRevocation: 'always' });
+      await expectCode(always.validate(two.accessToken), 'session_revoked');
+    });
+
+    it('shares one key ring between managers on the store, across a rotation', async () => {
+      const a = jwtManager();
+      const b = jwtManager();
+      const before = await a.create({ userId: 'u', tokenType: 'jwt' });
+      await b.validate(before.accessToken);
+      const { kid } = await b.keys.rotate();
+      const after = await a.refresh(before.refreshToken);
+      await b.validate(after.accessToken);
+      await a.validate(before.accessToken);
+      expect(JSON.parse(Buffer.from(after.accessToken.split('.')[0] as string, 'base64url').toString()).kid).toBe(kid);
+      expect((await a.keys.jwks()).keys.map((k) => k.kid)).toContain(kid);
+      const listed = await a.keys.list();
+      expect(listed.map((k) => k.state).sort()).toEqual(['active', 'verify-only']);
+      expect(JSON.stringify(listed)).not.toMatch(/"d"|privateKey/);
     });
   });
 }
