@@ -445,5 +445,76 @@ export function storeSuite(label: string, makeStore: () => Promise<SessionStore>
       await expectCode(sessions.validate(token), 'store_unavailable');
       await expectCode(sessions.create({ userId: 'u' }), 'store_unavailable');
     });
+
+    // JWT sessions (issue 3): refresh rotation under concurrency, reuse detection, revocation of
+    // access tokens across managers, and a key ring shared through the store.
+    const jwtManager = (opts: Partial<SessionManagerOptions> = {}) => manager({ jwt: { issuer: 'https://conformance.test', audience: 'conformance' }, ...opts });
+
+    it('gives 50 concurrent refreshes of one refresh token the same new pair, and one chain', async () => {
+      const sessions = jwtManager();
+      const first = await sessions.create({ userId: 'u', tokenType: 'jwt' });
+      const results = await Promise.allSettled(Array.from({ length: 50 }, () => sessions.refresh(first.refreshToken)));
+      const pairs = results.map((r) => {
+        if (r.status === 'rejected') throw r.reason;
+        return r.value;
+      });
+      expect(new Set(pairs.map((p) => p.refreshToken)).size).toBe(1);
+      expect(new Set(pairs.map((p) => p.accessToken)).size).toBe(1);
+      expect((await store.get(first.session.id))?.generation).toBe(1);
+      expect(trail.events.filter((e) => e.type === 'session.refreshed')).toHaveLength(1);
+      const next = await sessions.refresh((pairs[0] as { refreshToken: string }).refreshToken);
+      await sessions.validate(next.accessToken);
+      expect((await store.get(first.session.id))?.generation).toBe(2);
+    });
+
+    it('revokes the whole session when a used refresh token comes back after the grace window', async () => {
+      const sessions = jwtManager({ refreshGrace: '10s' });
+      const first = await sessions.create({ userId: 'u', tokenType: 'jwt' });
+      const again = await sessions.refresh(first.refreshToken);
+      expect((await sessions.refresh(first.refreshToken)).refreshToken).toBe(again.refreshToken);
+      clock.advance(10_000);
+      await expectCode(sessions.refresh(first.refreshToken), 'refresh_reused');
+      await expectCode(sessions.refresh(again.refreshToken), 'session_revoked');
+      await expectCode(sessions.validate(again.accessToken), 'session_revoked');
+      expect((await store.get(first.session.id))?.revokeReason).toBe('refresh_reuse');
+      expect(trail.events.filter((e) => e.type === 'session.refresh_reuse_detected').map((e) => e.sessionId)).toEqual([first.session.id]);
+      if (store.capabilities.persistentAudit) {
+        expect(await store.queryAudit({ sessionId: first.session.id, type: 'session.refresh_reuse_detected' })).toHaveLength(1);
+      }
+    });
+
+    it('makes access tokens fail after logout, logout-all and admin revoke, in this and another manager', async () => {
+      const a = jwtManager();
+      const b = jwtManager();
+      const one = await a.create({ userId: 'alice', tokenType: 'jwt' });
+      const two = await a.create({ userId: 'alice', tokenType: 'jwt' });
+      const three = await a.create({ userId: 'bob', tokenType: 'jwt' });
+      for (const t of [one, two, three]) await b.validate(t.accessToken);
+      await a.revoke(one.session.id, { reason: 'logout' });
+      await a.revokeAllForUser('alice');
+      await a.revoke(three.session.id, { reason: 'admin', actor: 'admin' });
+      // This manager knows at once; the other within the staleness bound (1 s) whatever its watch does.
+      for (const t of [one, two, three]) await expectCode(a.validate(t.accessToken), 'session_revoked');
+      clock.advance(1000);
+      for (const t of [one, two, three]) await expectCode(b.validate(t.accessToken), 'session_revoked');
+      const always = jwtManager({ checkRevocation: 'always' });
+      await expectCode(always.validate(two.accessToken), 'session_revoked');
+    });
+
+    it('shares one key ring between managers on the store, across a rotation', async () => {
+      const a = jwtManager();
+      const b = jwtManager();
+      const before = await a.create({ userId: 'u', tokenType: 'jwt' });
+      await b.validate(before.accessToken);
+      const { kid } = await b.keys.rotate();
+      const after = await a.refresh(before.refreshToken);
+      await b.validate(after.accessToken);
+      await a.validate(before.accessToken);
+      expect(JSON.parse(Buffer.from(after.accessToken.split('.')[0] as string, 'base64url').toString()).kid).toBe(kid);
+      expect((await a.keys.jwks()).keys.map((k) => k.kid)).toContain(kid);
+      const listed = await a.keys.list();
+      expect(listed.map((k) => k.state).sort()).toEqual(['active', 'verify-only']);
+      expect(JSON.stringify(listed)).not.toMatch(/"d"|privateKey/);
+    });
   });
 }
