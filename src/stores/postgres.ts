@@ -13,7 +13,7 @@ import { appendEvents, auditQuerySql } from './postgres/audit.js';
 import { startListener, type Listener } from './postgres/listener.js';
 import { rowToAudit, rowToSession, SESSION_COLUMNS, SESSION_SELECT, sessionParams, type AuditRow, type SessionRow } from './postgres/rows.js';
 import { checkedSchema, migrate, tablesOf } from './postgres/schema.js';
-import { retryingOnStaleConnection, transaction, withDeadline } from './postgres/sql.js';
+import { retryingOnStaleConnection, settleWithin, transaction, withDeadline } from './postgres/sql.js';
 import type { CreateOptions, CreateResult, RevokeAllOptions, RevokeOptions, SessionStore, StoreChange } from './types.js';
 
 export const name = 'postgres';
@@ -101,14 +101,14 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
   const clientConfig = (): ClientConfig => (givenPool
     ? { ...(givenPool as unknown as { options: ClientConfig }).options }
-    : { connectionString, connectionTimeoutMillis: timeout, keepAlive: true, application_name: 'sessionkit-listen' });
+    : { connectionString, connectionTimeoutMillis: timeout, keepAlive: true, keepAliveInitialDelayMillis: 10_000, application_name: 'sessionkit-listen' });
 
   const poolConfig = (): PoolConfig => ({
     connectionString, max: poolSize, connectionTimeoutMillis: timeout, query_timeout: timeout,
     statement_timeout: timeout,
     // A transaction stranded by a vanished client must not hold row or advisory locks for long.
     idle_in_transaction_session_timeout: Math.max(10_000, 5 * timeout),
-    keepAlive: true, application_name: 'sessionkit',
+    keepAlive: true, keepAliveInitialDelayMillis: 10_000, application_name: 'sessionkit',
   });
 
   /** Connects and migrates once; a failure is forgotten so the next call tries again. */
@@ -184,7 +184,10 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     listenerStarting = loadPg().then((pg) => {
       listenerStarting = null;
       if (closed || listeners.size === 0) return;
-      listener = startListener({ makeClient: (config) => new pg.Client(config), config: clientConfig(), channel, onPayload });
+      listener = startListener({
+        makeClient: (config) => new pg.Client(config), config: clientConfig(), channel, onPayload,
+        heartbeatMs: Math.max(1_000, 5 * timeout), heartbeatTimeoutMs: timeout,
+      });
     }, () => { listenerStarting = null; });
   }
 
@@ -426,7 +429,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       await l?.stop();
       // Wait for a start-up in flight, so its pool exists and is ended below.
       await started?.catch(() => {});
-      if (!givenPool && pool) await pool.end().catch(() => {});
+      if (!givenPool && pool) await settleWithin(pool.end(), timeout);
     },
   };
   return store;

@@ -6,6 +6,7 @@
  * absent listener), so watchers treat `watch` as a fast path, never as the only source of truth.
  */
 import type { Client, ClientConfig, Notification } from 'pg';
+import { settleWithin } from './sql.js';
 
 export interface ListenerOptions {
   /** Makes a fresh, unconnected client (pg is loaded lazily by the caller). */
@@ -15,6 +16,16 @@ export interface ListenerOptions {
   onPayload: (payload: string) => void;
   /** Called after every (re)connection has issued LISTEN: other processes' changes flow again. */
   onListening?: () => void;
+  /** Called when an established LISTEN connection is found dead (notifications may have been missed). */
+  onLost?: () => void;
+  /**
+   * How often an idle LISTEN connection proves it is alive with `SELECT 1`. A server that stops
+   * answering without closing the socket would otherwise leave the listener deaf for as long as
+   * TCP keepalive takes (hours by default). Default 10 s; 0 turns it off.
+   */
+  heartbeatMs?: number;
+  /** How long the heartbeat waits for its answer. Default 2 s. */
+  heartbeatTimeoutMs?: number;
 }
 
 const MIN_BACKOFF_MS = 100;
@@ -38,13 +49,24 @@ export function startListener(options: ListenerOptions): Listener {
   let timer: ReturnType<typeof setTimeout> | null = null;
   let waiters: (() => void)[] = [];
   let active = false;
+  let heartbeat: ReturnType<typeof setInterval> | null = null;
+  const heartbeatMs = options.heartbeatMs ?? 10_000;
+  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 2_000;
+
+  const stopHeartbeat = (): void => {
+    if (heartbeat) clearInterval(heartbeat);
+    heartbeat = null;
+  };
 
   const onNotification = (msg: Notification): void => {
     if (msg.channel === options.channel && typeof msg.payload === 'string') options.onPayload(msg.payload);
   };
 
   const scheduleReconnect = (): void => {
+    stopHeartbeat();
+    const wasActive = active;
     active = false;
+    if (wasActive && !stopped) options.onLost?.();
     if (stopped || timer) return;
     timer = setTimeout(() => {
       timer = null;
@@ -81,6 +103,21 @@ export function startListener(options: ListenerOptions): Listener {
     if (stopped || failed) return;
     backoff = MIN_BACKOFF_MS;
     active = true;
+    if (heartbeatMs > 0) {
+      let inFlight = false;
+      heartbeat = setInterval(() => {
+        if (inFlight) return;
+        inFlight = true;
+        c.query({ text: 'SELECT 1', query_timeout: heartbeatTimeoutMs } as { text: string }).then(() => { inFlight = false; }, () => {
+          inFlight = false;
+          // A reply that never came leaves the socket in an unknown state: drop it and start over.
+          const stream = (c as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
+          stream?.destroy();
+          fail();
+        });
+      }, heartbeatMs);
+      heartbeat.unref?.();
+    }
     for (const w of waiters.splice(0)) w();
     options.onListening?.();
   };
@@ -96,6 +133,7 @@ export function startListener(options: ListenerOptions): Listener {
       stopped = true;
       active = false;
       waiters = [];
+      stopHeartbeat();
       if (timer) clearTimeout(timer);
       timer = null;
       const c = client;
@@ -105,7 +143,9 @@ export function startListener(options: ListenerOptions): Listener {
         c.removeAllListeners('notification');
         c.removeAllListeners('error');
         c.on('error', () => {});
-        await c.end().catch(() => {});
+        // A polite Terminate first; if the server cannot even acknowledge it, just drop the socket.
+        await settleWithin(c.end(), heartbeatTimeoutMs);
+        (c as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
       }
     },
   };

@@ -113,3 +113,17 @@ export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Pro
     );
   });
 }
+
+/**
+ * Waits for `work` at most `ms`, never rejecting: for shutdown steps (ending a pool or a client)
+ * that could otherwise wait on a peer that will never answer.
+ *
+ * @example await settleWithin(pool.end(), 2000);
+ */
+export function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref?.();
+    work.then(() => { clearTimeout(timer); resolve(); }, () => { clearTimeout(timer); resolve(); });
+  });
+}
