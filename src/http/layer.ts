@@ -2,7 +2,7 @@ import { SessionError, TOKEN_ERROR_CODES } from '../core/errors.js';
 import type { CreateSessionInput, IssuedSession, SessionManager } from '../core/manager.js';
 import type { RequestContext, Session } from '../core/types.js';
 import {
-  clearSessionCookies, clientIp, csrfCookie, extractToken, headerValue, normalizeOrigin, readCookie, sessionCookie,
+  clearSessionCookies, clientIp, csrfCookie, extractToken, headerValue, normalizeOrigin, sessionCookie,
   sessionCookieName, warnIfInsecure, CSRF_COOKIE_NAME, type HeaderBag, type HttpOptions,
 } from './core.js';
 import { enforceCsrf } from './csrf.js';
@@ -41,6 +41,12 @@ export interface RequestState {
   error: SessionError | null;
   ctx: RequestContext;
   info: RequestInfo;
+  /**
+   * What the response needs because of this request (null: nothing): `no-store` whenever a session
+   * was presented, expired cookies when the cookie's session is dead (so the browser stops sending
+   * it), and the CSRF cookie again when a cookie session lost it.
+   */
+  changes: ResponseChanges | null;
 }
 
 /** Fields a login accepts: everything `sessions.create` takes except what the request supplies. */
@@ -55,6 +61,7 @@ export interface ResponseChanges {
 export type SessionLayer = ReturnType<typeof createSessionLayer>;
 
 const NO_STORE = 'no-store';
+const CSRF_COOKIE_PREFIX = `${CSRF_COOKIE_NAME}=`;
 
 /**
  * The part of every adapter that is not framework glue: finds and validates the session of a
@@ -98,10 +105,20 @@ export function createSessionLayer(options: SessionLayerOptions) {
     return http.insecureCookies ? [`http://${info.host}`, `https://${info.host}`] : [`https://${info.host}`];
   }
 
+  /**
+   * Who asked, for audit and device records. Computed on first use: most requests are valid and
+   * never read it, so parsing the IP on every request would be wasted work.
+   */
   function context(info: RequestInfo): RequestContext {
+    let ip: string | null | undefined;
     return {
-      ip: clientIp(info.remoteAddress, info.headers, trustProxy),
-      userAgent: headerValue(info.headers, 'user-agent') ?? null,
+      get ip() {
+        if (ip === undefined) ip = clientIp(info.remoteAddress, info.headers, trustProxy);
+        return ip;
+      },
+      get userAgent() {
+        return headerValue(info.headers, 'user-agent') ?? null;
+      },
       requestId: info.requestId ?? null,
     };
   }
@@ -113,13 +130,14 @@ export function createSessionLayer(options: SessionLayerOptions) {
    */
   async function resolve(info: RequestInfo): Promise<RequestState> {
     const ctx = context(info);
-    const state: RequestState = { session: null, token: null, source: null, error: null, ctx, info };
+    const state: RequestState = { session: null, token: null, source: null, error: null, ctx, info, changes: null };
     let extracted;
     try {
       extracted = extractToken(info.headers, http);
     } catch (err) {
       if (err instanceof SessionError && err.code !== 'invalid_request') {
         state.error = err;
+        state.changes = { headers: { 'Cache-Control': NO_STORE }, cookies: [] };
         return state;
       }
       throw err;
@@ -127,36 +145,30 @@ export function createSessionLayer(options: SessionLayerOptions) {
     if (extracted.token === null) return state;
     state.token = extracted.token;
     state.source = extracted.source;
+    const changes: ResponseChanges = { headers: { 'Cache-Control': NO_STORE }, cookies: [] };
+    state.changes = changes;
+    let session: Session;
     try {
-      state.session = await sessions.validate(extracted.token, ctx);
+      session = await sessions.validate(extracted.token, ctx);
     } catch (err) {
       if (!(err instanceof SessionError)) throw err;
       state.error = err;
+      if (state.source === 'cookie' && TOKEN_ERROR_CODES.has(err.code)) changes.cookies.push(...clearSessionCookies(http));
       return state;
     }
+    state.session = session;
+    if (state.source !== 'cookie') return state;
     if (csrf) {
-      await enforceCsrf(sessions, state.session, {
+      await enforceCsrf(sessions, session, {
         method: info.method, headers: info.headers, source: state.source, token: state.token,
         allowedOrigins: allowedOrigins(info), ctx, requireToken: csrf === true,
       });
     }
-    return state;
-  }
-
-  /**
-   * Headers and cookies for the response to a resolved request: `no-store` whenever a session
-   * was presented, expired cookies when the cookie's session is dead (so the browser stops
-   * sending it), and the CSRF cookie again when a cookie session lost it.
-   */
-  async function responseChanges(state: RequestState): Promise<ResponseChanges | null> {
-    if (state.token === null && state.error === null) return null;
-    const changes: ResponseChanges = { headers: { 'Cache-Control': NO_STORE }, cookies: [] };
-    if (state.source === 'cookie' && state.error && TOKEN_ERROR_CODES.has(state.error.code)) {
-      changes.cookies.push(...clearSessionCookies(http));
-    } else if (state.source === 'cookie' && state.session && readCookie(state.info.headers, CSRF_COOKIE_NAME) === undefined) {
-      changes.cookies.push(csrfCookie(await sessions.csrfToken(state.session.id), remaining(state.session), http));
+    // A substring test, not a second cookie parse: a false "present" only skips re-sending the cookie.
+    if (!headerValue(info.headers, 'cookie')?.includes(CSRF_COOKIE_PREFIX)) {
+      changes.cookies.push(csrfCookie(await sessions.csrfToken(session.id), remaining(session), http));
     }
-    return changes;
+    return state;
   }
 
   function remaining(session: Session): number {
@@ -224,7 +236,7 @@ export function createSessionLayer(options: SessionLayerOptions) {
   }
 
   return {
-    sessions, http, cookieName, resolve, responseChanges, login, logout, logoutOtherDevices, renew, requireState,
+    sessions, http, cookieName, resolve, login, logout, logoutOtherDevices, renew, requireState,
     csrfToken: (state: RequestState) => (state.session ? sessions.csrfToken(state.session.id) : Promise.resolve(null)),
   };
 }

@@ -60,7 +60,7 @@ export function compatSession(layer: SessionLayer, options: CompatOptions) {
   const userIdOf = options.userIdOf ?? defaultUserId;
   const rolesOf = options.rolesOf ?? defaultRoles;
 
-  async function attach(req: Request, res: Response, state: RequestState): Promise<void> {
+  function attach(req: Request, res: Response, state: RequestState): void {
     let pending: ResponseChanges | null = null;
     let bag = makeBag(state.session?.data ?? {});
     let snapshot = JSON.stringify(dataOf(bag));

@@ -57,15 +57,14 @@ export function sessionkit(options: ExpressSessionkitOptions): RequestHandler {
   return function sessionkitMiddleware(req: Request, res: Response, next: NextFunction): void {
     const carrier = req as unknown as Carrier;
     carrier[LAYER] = layer;
-    layer.resolve(requestInfo(req)).then(async (state) => {
+    layer.resolve(requestInfo(req)).then((state) => {
       carrier[STATE] = state;
       req.sessionToken = state.token;
       req.session = state.session;
-      const changes = await layer.responseChanges(state);
-      if (changes) apply(res, changes);
-      if (compat) await compat.attach(req, res, state);
+      if (state.changes) apply(res, state.changes);
+      if (compat) compat.attach(req, res, state);
       next();
-    }, (err: unknown) => sendError(res, err)).catch((err: unknown) => sendError(res, err));
+    }, (err: unknown) => sendError(res, err));
   };
 }
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { SessionError } from '../../core/errors.js';
 import type { IssuedSession } from '../../core/manager.js';
@@ -17,9 +17,9 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     /** A preHandler that answers 401 (or 503) unless the request has a live session. */
-    requireSession: preHandlerAsyncHookHandler;
+    requireSession: preHandlerHookHandler;
     /** A preHandler that answers 401 without a session and 403 `forbidden` without `role`. */
-    requireRole(role: string): preHandlerAsyncHookHandler;
+    requireRole(role: string): preHandlerHookHandler;
     /** @internal the sessionkit layer of this instance. */
     sessionkit: SessionLayer;
   }
@@ -54,41 +54,45 @@ async function sessionkitPlugin(fastify: FastifyInstance, options: FastifySessio
   fastify.decorateRequest('sessionToken', null);
   fastify.decorateRequest('sessionkitState', null);
 
-  fastify.addHook('preHandler', async function sessionkitPreHandler(request, reply) {
-    let state: RequestState;
-    try {
-      state = await layer.resolve({
-        method: request.method, headers: request.headers as HeaderBag, remoteAddress: request.socket.remoteAddress,
-        host: request.headers.host, requestId: request.id,
-      });
-    } catch (err) {
-      return send(reply, err);
-    }
-    request.sessionkitState = state;
-    request.session = state.session;
-    request.sessionToken = state.token;
-    const changes = await layer.responseChanges(state);
-    if (changes) apply(reply, changes);
+  // Callback-style hooks: one promise per request (the validation) instead of one per hook.
+  fastify.addHook('preHandler', function sessionkitPreHandler(request, reply, done) {
+    layer.resolve({
+      method: request.method, headers: request.headers as HeaderBag, remoteAddress: request.socket.remoteAddress,
+      host: request.headers.host, requestId: request.id,
+    }).then((state) => {
+      request.sessionkitState = state;
+      request.session = state.session;
+      request.sessionToken = state.token;
+      if (state.changes) apply(reply, state.changes);
+      done();
+    }, (err: unknown) => {
+      send(reply, err);
+    });
   });
 
-  const requireSession: preHandlerAsyncHookHandler = async function requireSession(request, reply) {
+  const requireSession: preHandlerHookHandler = function requireSession(request, reply, done) {
     try {
       layer.requireState(stateOf(request).state);
     } catch (err) {
-      return send(reply, err);
+      send(reply, err);
+      return;
     }
+    done();
   };
   fastify.decorate('requireSession', requireSession);
-  fastify.decorate('requireRole', (role: string): preHandlerAsyncHookHandler => async function requireRole(request, reply) {
+  fastify.decorate('requireRole', (role: string): preHandlerHookHandler => function requireRole(request, reply, done) {
     try {
       layer.requireState(stateOf(request).state);
     } catch (err) {
-      return send(reply, err);
+      send(reply, err);
+      return;
     }
     if (!request.session?.roles.includes(role)) {
       const { status, headers, body } = forbiddenResponse(role);
-      return reply.code(status).headers(headers).send(body);
+      reply.code(status).headers(headers).send(body);
+      return;
     }
+    done();
   });
 }
 

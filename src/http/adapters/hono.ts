@@ -81,8 +81,7 @@ export function sessionkit(options: HonoSessionkitOptions): MiddlewareHandler {
     c.set('sessionkit', { layer, state });
     c.set('session', state.session);
     c.set('sessionToken', state.token);
-    const changes = await layer.responseChanges(state);
-    if (changes) apply(c, changes);
+    if (state.changes) apply(c, state.changes);
     await next();
   };
 }

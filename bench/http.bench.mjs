@@ -1,0 +1,178 @@
+// HTTP overhead: requests per second of one protected route, with sessionkit's adapter, with no
+// session handling at all (bare), and with the framework's usual session library, all on the
+// memory store. Each server runs in its own child process (this file with `--serve <variant>`);
+// autocannon drives it from this process, so load generator and server do not share a thread.
+//
+//   fastify bare          GET /protected answers { userId } without looking at any session
+//   fastify + sessionkit  the sessionkit plugin (preHandler) + app.requireSession
+//   @fastify/session      @fastify/cookie + @fastify/session (MemoryStore), route checks session.user
+//   express bare / express + sessionkit / express-session (MemoryStore): the same on Express 5
+//
+// Each client is logged in first (POST /login, as a browser would be) and sends that cookie: for
+// sessionkit, the session cookie and the readable CSRF cookie, as a browser sends both.
+// Targets (issue 5, point 7): sessionkit keeps ≥ 0.8x bare Fastify and ≥ 0.9x bare Express.
+import { spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { printTable, printTargets } from './lib.mjs';
+
+const dist = process.env.BENCH_DIST ? new URL(`file://${process.env.BENCH_DIST.replace(/\/?$/, '/')}`) : new URL('../dist/', import.meta.url);
+/** Seconds per measurement round, rounds per variant (alternating; the best round counts). */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const VARIANTS = ['fastify-bare', 'fastify-sessionkit', 'fastify-session', 'express-bare', 'express-sessionkit', 'express-session'];
+const LABELS = {
+  'fastify-bare': 'fastify bare', 'fastify-sessionkit': 'fastify + sessionkit', 'fastify-session': 'fastify + @fastify/session',
+  'express-bare': 'express bare', 'express-sessionkit': 'express + sessionkit', 'express-session': 'express + express-session',
+};
+const SECRET = 'bench-secret-bench-secret-bench-secret!';
+
+if (process.argv[2] === '--serve' && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await serve(process.argv[3]);
+}
+
+export async function run({ log }) {
+  const { default: autocannon } = await import('autocannon');
+  log(`requests/s of GET /protected, ${CONNECTIONS} connections, autocannon in the parent process, the server in a child;`);
+  log(`${ROUNDS} alternating rounds of ${SECONDS} s per variant (after a 1 s warm-up), the best round counts.`);
+  const servers = {};
+  try {
+    for (const variant of VARIANTS) servers[variant] = await start(variant);
+    const best = {};
+    for (const variant of VARIANTS) await load(autocannon, servers[variant], 1);
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (const variant of VARIANTS) {
+        const r = await load(autocannon, servers[variant], SECONDS);
+        if (!best[variant] || r.opsPerSec > best[variant].opsPerSec) best[variant] = r;
+      }
+    }
+    const row = (variant, vs) => ({ name: LABELS[variant], ...best[variant], ...(vs ? { vs: LABELS[vs] } : {}) });
+    printTable(log, [row('fastify-bare'), row('fastify-sessionkit', 'fastify-bare'), row('fastify-session', 'fastify-bare')], { title: 'Fastify 5 (memory stores)' });
+    printTable(log, [row('express-bare'), row('express-sessionkit', 'express-bare'), row('express-session', 'express-bare')], { title: 'Express 5 (memory stores)' });
+    const ratio = (a, b) => best[a].opsPerSec / best[b].opsPerSec;
+    printTargets(log, [
+      { label: 'fastify + sessionkit / fastify bare', value: ratio('fastify-sessionkit', 'fastify-bare'), min: 0.8 },
+      { label: 'express + sessionkit / express bare', value: ratio('express-sessionkit', 'express-bare'), min: 0.9 },
+      { label: '@fastify/session / fastify bare (reference)', value: ratio('fastify-session', 'fastify-bare') },
+      { label: 'express-session / express bare (reference)', value: ratio('express-session', 'express-bare') },
+    ], { title: 'targets' });
+  } finally {
+    for (const s of Object.values(servers)) s.child.kill('SIGTERM');
+  }
+}
+
+/** Starts one variant in a child process and logs a client in; resolves with its URL and cookie. */
+function start(variant) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [new URL(import.meta.url).pathname, '--serve', variant], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let buffered = '';
+    child.once('exit', (code) => reject(new Error(`${variant} server exited with ${code}`)));
+    child.stdout.on('data', async (chunk) => {
+      buffered += chunk;
+      const line = buffered.split('\n')[0];
+      if (!buffered.includes('\n')) return;
+      child.stdout.removeAllListeners('data');
+      try {
+        const { port } = JSON.parse(line);
+        const url = `http://127.0.0.1:${port}`;
+        const res = await fetch(`${url}/login`, { method: 'POST' });
+        if (res.status !== 200) throw new Error(`${variant}: login answered ${res.status}`);
+        const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+        const check = await fetch(`${url}/protected`, { headers: cookie ? { cookie } : {} });
+        const body = await check.json();
+        if (check.status !== 200 || body.userId !== 'u1') throw new Error(`${variant}: the protected route answered ${check.status} ${JSON.stringify(body)}`);
+        resolve({ variant, url, cookie, child });
+      } catch (err) {
+        child.kill('SIGTERM');
+        reject(err);
+      }
+    });
+  });
+}
+
+async function load(autocannon, server, seconds) {
+  const result = await autocannon({
+    url: `${server.url}/protected`, connections: CONNECTIONS, duration: seconds,
+    headers: server.cookie ? { cookie: server.cookie } : {},
+  });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${server.variant}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+  return { opsPerSec: result.requests.total / (result.duration || seconds), p50Us: result.latency.p50 * 1000, p99Us: result.latency.p99 * 1000 };
+}
+
+/** The child side: one server variant on an ephemeral port, its port printed as a JSON line. */
+async function serve(variant) {
+  const app = await (variant.startsWith('fastify') ? fastifyApp(variant) : expressApp(variant));
+  const port = await app.listen();
+  process.stdout.write(`${JSON.stringify({ port })}\n`);
+  process.on('SIGTERM', () => process.exit(0));
+}
+
+async function fastifyApp(variant) {
+  const { default: Fastify } = await import('fastify');
+  const app = Fastify({ logger: false });
+  if (variant === 'fastify-bare') {
+    app.post('/login', async () => ({ ok: true }));
+    app.get('/protected', async () => ({ userId: 'u1' }));
+  } else if (variant === 'fastify-sessionkit') {
+    const { createSessionManager, memoryStore } = await import(new URL('index.js', dist).href);
+    const { sessionkitFastify, login } = await import(new URL('http/adapters/fastify.js', dist).href);
+    const sessions = createSessionManager({ store: memoryStore() });
+    await app.register(sessionkitFastify, { sessions });
+    app.post('/login', async (_req, reply) => {
+      await login(reply, { userId: 'u1' });
+      return { ok: true };
+    });
+    app.get('/protected', { preHandler: app.requireSession }, async (req) => ({ userId: req.session.userId }));
+  } else {
+    const { default: cookie } = await import('@fastify/cookie');
+    const { default: session } = await import('@fastify/session');
+    await app.register(cookie);
+    await app.register(session, { secret: SECRET, cookie: { secure: false }, saveUninitialized: false });
+    app.post('/login', async (req) => {
+      req.session.set('userId', 'u1');
+      return { ok: true };
+    });
+    app.get('/protected', async (req, reply) => {
+      const userId = req.session.get('userId');
+      if (!userId) return reply.code(401).send({ error: 'token_missing' });
+      return { userId };
+    });
+  }
+  return { listen: async () => { await app.listen({ port: 0, host: '127.0.0.1' }); return app.server.address().port; } };
+}
+
+async function expressApp(variant) {
+  const { default: express } = await import('express');
+  const app = express();
+  app.disable('etag');
+  if (variant === 'express-bare') {
+    app.post('/login', (_req, res) => res.json({ ok: true }));
+    app.get('/protected', (_req, res) => res.json({ userId: 'u1' }));
+  } else if (variant === 'express-sessionkit') {
+    const { createSessionManager, memoryStore } = await import(new URL('index.js', dist).href);
+    const { sessionkit, requireSession, login } = await import(new URL('http/adapters/express.js', dist).href);
+    const sessions = createSessionManager({ store: memoryStore() });
+    app.use(sessionkit({ sessions }));
+    app.post('/login', async (_req, res) => {
+      await login(res, { userId: 'u1' });
+      res.json({ ok: true });
+    });
+    app.get('/protected', requireSession(), (req, res) => res.json({ userId: req.session.userId }));
+  } else {
+    const { default: session } = await import('express-session');
+    app.use(session({ secret: SECRET, resave: false, saveUninitialized: false }));
+    app.post('/login', (req, res) => {
+      req.session.userId = 'u1';
+      res.json({ ok: true });
+    });
+    app.get('/protected', (req, res) => {
+      if (!req.session.userId) return res.status(401).json({ error: 'token_missing' });
+      res.json({ userId: req.session.userId });
+    });
+  }
+  return {
+    listen: () => new Promise((resolve) => {
+      const server = app.listen(0, '127.0.0.1', () => resolve(server.address().port));
+    }),
+  };
+}
