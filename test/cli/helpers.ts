@@ -18,12 +18,16 @@ function newest(dir: string): number {
 }
 
 /**
- * Makes sure `dist/` holds the CLI built from the current sources (the tests run the built bin,
- * as users do). Builds under a lock so parallel test files do not write `dist/` at once.
+ * Makes sure `dist/` holds the CLI (the tests run the built bin, as users do). `npm test` builds
+ * everything first; this only builds when the bin is missing or older than the CLI's own sources,
+ * under a lock, so that other engineers' edits elsewhere in src/ never trigger a rebuild while a
+ * parallel test file is running the bin.
  */
 export function ensureBuilt(): void {
-  if (existsSync(bin) && statSync(bin).mtimeMs >= newest(join(root, 'src'))) return;
-  spawnSync('flock', ['/tmp/sessionkit-build.lock', 'npx', 'tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  if (existsSync(bin) && statSync(bin).mtimeMs >= newest(join(root, 'src', 'cli'))) return;
+  // Checked again under the lock: another test file may have built it while this one waited.
+  const script = 'if [ -f dist/cli/index.js ] && [ -z "$(find src/cli -newer dist/cli/index.js -print -quit)" ]; then exit 0; fi; npx tsc -p tsconfig.build.json';
+  spawnSync('flock', ['/tmp/sessionkit-build.lock', 'sh', '-c', script], { cwd: root, stdio: 'inherit' });
   if (!existsSync(bin)) throw new Error('the CLI was not built (npx tsc -p tsconfig.build.json)');
 }
 
