@@ -63,7 +63,7 @@ export async function runScenario(client: Client, o: ScenarioOptions): Promise<v
   expect(health.header('x-request-id')).toBe('trace-abc.123');
   expect((await call('GET', '/readyz')).body).toEqual({ status: 'ready' });
   expect((await call('GET', '/healthz')).header('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-  expect((await call('GET', '/healthz', { headers: { 'x-request-id': 'bad id\u0001' } })).header('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  expect((await call('GET', '/healthz', { headers: { 'x-request-id': 'x'.repeat(200) } })).header('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
 
   // API keys: missing, wrong, and without the scope.
   expectError(await call('POST', '/v1/sessions', { json: { userId: u1 } }), 401, 'token_missing');
