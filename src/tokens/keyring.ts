@@ -82,6 +82,9 @@ export function createKeyRing(options: KeyRingOptions) {
   let verifying = new Map<string, VerificationKey>();
   let records: StoredSigningKey[] = [];
   let signer: SigningKey | null = null;
+  /** The record of the key that signs: decrypted only when a token is signed, so a process with
+   * the wrong master key (or none) can still verify. */
+  let signerRecord: StoredSigningKey | null = null;
   let loaded = false;
   let loading: Promise<void> | null = null;
   let queued: Promise<void> | null = null;
@@ -148,11 +151,10 @@ export function createKeyRing(options: KeyRingOptions) {
         usableUntil: k.state === 'verify-only' ? k.retireAt : null,
       });
     }
-    let nextSigner: SigningKey | null = null;
-    if (newest) nextSigner = signer?.kid === newest.kid ? signer : { kid: newest.kid, alg: newest.alg, sign: makeSigner(newest.alg, await decrypt(newest)) };
     records = stored;
     verifying = next;
-    signer = nextSigner;
+    signerRecord = newest;
+    if (signer && signer.kid !== newest?.kid) signer = null;
     loaded = true;
     const fingerprint = [...next.values()].map((k) => `${k.kid}:${k.alg}:${k.usableUntil}`).sort().join(',');
     if (fingerprint !== lastFingerprint) {
@@ -183,8 +185,11 @@ export function createKeyRing(options: KeyRingOptions) {
   }
 
   async function addKey(alg: JwtAlgorithm, privateKey: KeyObject | null, publicKey: KeyObject | null, state: KeyState, origin: StoredSigningKey['origin'], kid = randomBytes(12).toString('base64url')): Promise<StoredSigningKey> {
+    // Strictly after every key this instance knows: the newest active key is the signer, and
+    // rotations within one clock tick must still order.
+    const createdAt = records.reduce((latest, k) => Math.max(latest, k.createdAt + 1), now());
     const record: StoredSigningKey = {
-      kid, alg, state, createdAt: now(), retireAt: null,
+      kid, alg, state, createdAt, retireAt: null,
       publicJwk: publicKey ? publicJwk(alg, kid, publicKey) : null, privateKey: null, origin,
     };
     if (privateKey) record.privateKey = encryptPrivate(await options.masterKey(), context(record), exportPrivate(privateKey));
@@ -195,7 +200,7 @@ export function createKeyRing(options: KeyRingOptions) {
   /** Adds a new active key and demotes the current ones to verify-only. */
   async function rotate(reason = 'manual'): Promise<{ kid: string }> {
     await ensureLoaded();
-    const previous = signer?.kid ?? null;
+    const previous = signerRecord?.kid ?? null;
     const { privateKey, publicKey } = generateSigningKey(algorithm);
     const added = await addKey(algorithm, privateKey, publicKey, 'active', 'generated');
     const retireAt = now() + options.verifyWindow;
@@ -210,13 +215,13 @@ export function createKeyRing(options: KeyRingOptions) {
   /** The signing key: created on first use, rotated when due (one instance wins the due rotation). */
   async function signingKey(): Promise<SigningKey> {
     await ensureLoaded();
-    if (!signer) {
+    if (!signerRecord) {
       await rotate('initial');
     } else {
-      const current = records.find((k) => k.kid === signer?.kid);
-      const due = current !== undefined && (current.alg !== algorithm
+      const current = signerRecord;
+      const due = (current.alg !== algorithm
         || (options.rotateEvery !== null && now() >= current.createdAt + options.rotateEvery));
-      if (current && due) {
+      if (due) {
         let won: boolean;
         try {
           won = await store.putRecord('settings', `key-rotation:${current.kid}`, { at: now() }, { ifAbsent: true });
@@ -227,7 +232,9 @@ export function createKeyRing(options: KeyRingOptions) {
         else await reload();
       }
     }
-    if (!signer) throw new SessionError('store_unavailable', 'no signing key is available');
+    const record = signerRecord;
+    if (!record) throw new SessionError('store_unavailable', 'no signing key is available');
+    if (signer?.kid !== record.kid) signer = { kid: record.kid, alg: record.alg, sign: makeSigner(record.alg, await decrypt(record)) };
     return signer;
   }
 
@@ -257,7 +264,7 @@ export function createKeyRing(options: KeyRingOptions) {
       const t = now();
       const keys = records
         .filter((k) => k.publicJwk !== null && k.privateKey !== null && (k.state === 'active' || (k.state === 'verify-only' && (k.retireAt === null || t < k.retireAt))))
-        .sort((a, b) => (a.kid === signer?.kid ? -1 : b.kid === signer?.kid ? 1 : b.createdAt - a.createdAt))
+        .sort((a, b) => (a.kid === signerRecord?.kid ? -1 : b.kid === signerRecord?.kid ? 1 : b.createdAt - a.createdAt))
         .map((k) => ({ ...(k.publicJwk as JsonWebKey) }));
       return { keys };
     },

@@ -1,0 +1,122 @@
+// The key ring: rotation and retirement on a fake clock, encryption at rest with the master key,
+// JWKS and list contents, scheduled rotation decided once across managers, import and retire.
+import { describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
+import { memoryStore } from '../../src/stores/memory.js';
+import type { StoredSigningKey } from '../../src/tokens/keyring.js';
+import { AUDIENCE, ISSUER, decode, expectCode, setup } from './helpers.js';
+
+const kidOf = (token: string): string => decode(token).header.kid as string;
+
+describe('the key ring', () => {
+  it('keeps an old key verifying until its tokens have expired, then retires it', async () => {
+    const { sessions, clock, trail } = setup();
+    const before = await sessions.create({ userId: 'u', tokenType: 'jwt' });
+    const oldKid = kidOf(before.accessToken);
+    const { kid } = await sessions.keys.rotate();
+    expect(kid).not.toBe(oldKid);
+    const after = await sessions.create({ userId: 'u', tokenType: 'jwt' });
+    expect(kidOf(after.accessToken)).toBe(kid);
+    await sessions.validate(before.accessToken);
+    const listed = await sessions.keys.list();
+    expect(listed.map((k) => [k.kid, k.state])).toEqual([[kid, 'active'], [oldKid, 'verify-only']]);
+    const retiresAt = listed[1]?.retiresAt?.getTime() as number;
+    // Every token the old key signed is expired before it stops verifying.
+    expect(retiresAt).toBeGreaterThanOrEqual(before.accessTokenExpiresAt.getTime() + 5000);
+    clock.set(retiresAt);
+    expect((await sessions.keys.list()).map((k) => [k.kid, k.state])).toEqual([[kid, 'active'], [oldKid, 'retired']]);
+    expect((await sessions.keys.jwks()).keys.map((k) => k.kid)).toEqual([kid]);
+    expect(trail.events.filter((e) => e.type === 'keys.rotated').map((e) => e.reason)).toEqual(['initial', 'manual']);
+  });
+
+  it('encrypts private keys at rest with the master key (AES-256-GCM bound to the kid)', async () => {
+    const { sessions, store } = setup();
+    const { accessToken } = await sessions.create({ userId: 'u', tokenType: 'jwt' });
+    const [record] = await store.listRecords<StoredSigningKey>('signing-keys');
+    expect(record?.privateKey).toMatchObject({ v: 1, iv: expect.any(String), tag: expect.any(String), data: expect.any(String) });
+    expect(JSON.stringify(record)).not.toMatch(/"d":|PRIVATE KEY/);
+    // Another manager with the same master key signs with the stored key...
+    const same = setup({ store });
+    const again = await same.sessions.create({ userId: 'v', tokenType: 'jwt' });
+    expect(kidOf(again.accessToken)).toBe(kidOf(accessToken));
+    // ...one with a different master key cannot, and says so instead of signing with something else.
+    const other = setup({ store, masterKey: Buffer.alloc(32, 1) });
+    await expectCode(other.sessions.create({ userId: 'w', tokenType: 'jwt' }), 'store_unavailable');
+    await other.sessions.validate(accessToken);
+    // A ciphertext moved onto another key record does not decrypt.
+    await same.sessions.keys.rotate();
+    const records = await store.listRecords<StoredSigningKey>('signing-keys');
+    const [a, b] = records as [StoredSigningKey, StoredSigningKey];
+    const active = a.state === 'active' ? a : b;
+    const old = active === a ? b : a;
+    await store.putRecord('signing-keys', active.kid, { ...active, privateKey: old.privateKey });
+    const fresh = setup({ store });
+    await expectCode(fresh.sessions.create({ userId: 'x', tokenType: 'jwt' }), 'store_unavailable');
+  });
+
+  it('derives the master key from the server secret when none is given, and accepts hex or base64', async () => {
+    const store = memoryStore();
+    const plain = setup({ store, masterKey: undefined });
+    const { accessToken } = await plain.sessions.create({ userId: 'u', tokenType: 'jwt' });
+    const again = setup({ store, masterKey: undefined });
+    expect(kidOf((await again.sessions.create({ userId: 'u', tokenType: 'jwt' })).accessToken)).toBe(kidOf(accessToken));
+    const key = Buffer.alloc(32, 3);
+    for (const masterKey of [key.toString('hex'), key.toString('base64'), key.toString('base64url')]) {
+      const s = setup({ masterKey });
+      await s.sessions.validate((await s.sessions.create({ userId: 'u', tokenType: 'jwt' })).accessToken);
+    }
+  });
+
+  it('rotates on schedule, once, whichever manager notices first', async () => {
+    const store = memoryStore();
+    const a = setup({ store, jwt: { issuer: ISSUER, audience: AUDIENCE, rotateEvery: '1d' } });
+    const b = setup({ store, jwt: { issuer: ISSUER, audience: AUDIENCE, rotateEvery: '1d' } });
+    const first = await a.sessions.create({ userId: 'u', tokenType: 'jwt' });
+    for (const m of [a, b]) m.clock.advance(86_400_000);
+    const [x, y] = await Promise.all([a.sessions.create({ userId: 'u', tokenType: 'jwt' }), b.sessions.create({ userId: 'u', tokenType: 'jwt' })]);
+    expect(kidOf(x.accessToken)).not.toBe(kidOf(first.accessToken));
+    // The manager that lost the race may sign once more with the old key (it still verifies).
+    expect([kidOf(x.accessToken), kidOf(first.accessToken)]).toContain(kidOf(y.accessToken));
+    expect(kidOf((await b.sessions.create({ userId: 'u', tokenType: 'jwt' })).accessToken)).toBe(kidOf(x.accessToken));
+    await b.sessions.validate(y.accessToken);
+    expect((await a.sessions.keys.list()).filter((k) => k.state === 'active')).toHaveLength(1);
+    expect(a.trail.events.concat(b.trail.events).filter((e) => e.type === 'keys.rotated' && e.reason === 'scheduled')).toHaveLength(1);
+  });
+
+  it('rotates to a newly configured algorithm', async () => {
+    const store = memoryStore();
+    const ed = setup({ store });
+    const old = await ed.sessions.create({ userId: 'u', tokenType: 'jwt' });
+    const es = setup({ store, jwt: { issuer: ISSUER, audience: AUDIENCE, algorithm: 'ES256' } });
+    const fresh = await es.sessions.create({ userId: 'u', tokenType: 'jwt' });
+    expect(decode(fresh.accessToken).header.alg).toBe('ES256');
+    await es.sessions.validate(old.accessToken);
+    expect((await es.sessions.keys.jwks()).keys.map((k) => k.alg)).toEqual(['ES256', 'EdDSA']);
+  });
+
+  it('publishes only public material in the JWKS and lists no key material', async () => {
+    const { sessions } = setup({ jwt: { issuer: ISSUER, audience: AUDIENCE, algorithm: 'RS256' } });
+    await sessions.create({ userId: 'u', tokenType: 'jwt' });
+    const { keys } = await sessions.keys.jwks();
+    expect(keys).toHaveLength(1);
+    expect(Object.keys(keys[0] as object).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
+    const listed = await sessions.keys.list();
+    expect(Object.keys(listed[0] as object).sort()).toEqual(['alg', 'createdAt', 'kid', 'origin', 'retiresAt', 'state']);
+  });
+
+  it('imports a public key to verify with, and retires a key at once', async () => {
+    const { sessions } = setup();
+    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { kid } = await sessions.keys.import({ alg: 'ES256', key: pair.publicKey.export({ format: 'pem', type: 'spki' }) as string, kid: 'partner' });
+    expect(kid).toBe('partner');
+    expect((await sessions.keys.list()).find((k) => k.kid === 'partner')).toMatchObject({ state: 'verify-only', retiresAt: null, origin: 'imported' });
+    expect((await sessions.keys.jwks()).keys.map((k) => k.kid)).not.toContain('partner');
+    const { accessToken } = await sessions.create({ userId: 'u', tokenType: 'jwt' });
+    expect(await sessions.keys.retire(kidOf(accessToken))).toBe(true);
+    await expectCode(sessions.validate(accessToken), 'token_invalid');
+    await expectCode(sessions.keys.import({ alg: 'EdDSA', key: pair.publicKey }), 'invalid_request');
+    await expectCode(sessions.keys.import({ alg: 'ES256', key: pair.publicKey, activate: true }), 'invalid_request');
+    await expectCode(sessions.keys.import({ alg: 'ES256', key: pair.publicKey, kid: '../x' }), 'invalid_request');
+    await expectCode(sessions.keys.import({ alg: 'HS256', key: { kty: 'oct', k: 'c2hvcnQ' } }), 'invalid_request');
+  });
+});
