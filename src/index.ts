@@ -13,3 +13,11 @@ export type { AuditSink } from './audit/sink.js';
 export { verifyChain, GENESIS_HASH } from './audit/chain.js';
 export { tokenFingerprint, hashSecret } from './tokens/opaque.js';
 export { memoryStore } from './stores/memory.js';
+// JWT access tokens, refresh tokens and the key ring (issue 3)
+export type { CreateSessionWithTokenType } from './core/manager.js';
+export type { JwtOptions, JwtSessionOptions, RevocationCheck, IssuedJwtSession } from './tokens/jwt-sessions.js';
+export { JWT_ALGORITHMS } from './tokens/jwt-algorithms.js';
+export type { JwtAlgorithm } from './tokens/jwt-algorithms.js';
+export { createAccessTokenVerifier, looksLikeJwt } from './tokens/jwt-verify.js';
+export type { AccessTokenClaims, AccessTokenVerifier, VerificationKey, JwtRejectReason } from './tokens/jwt-verify.js';
+export type { SigningKeyInfo, KeyState, ImportKeyInput } from './tokens/keyring.js';
