@@ -2,7 +2,7 @@ import { SessionError, TOKEN_ERROR_CODES } from '../core/errors.js';
 import type { CreateSessionInput, IssuedSession, SessionManager } from '../core/manager.js';
 import type { RequestContext, Session } from '../core/types.js';
 import {
-  clearSessionCookies, clientIp, csrfCookie, extractToken, headerValue, normalizeOrigin, sessionCookie,
+  clearSessionCookies, clientIp, csrfCookie, extractToken, headerValue, isUnsafeMethod, normalizeOrigin, sessionCookie,
   sessionCookieName, warnIfInsecure, CSRF_COOKIE_NAME, type HeaderBag, type HttpOptions,
 } from './core.js';
 import { enforceCsrf } from './csrf.js';
@@ -47,6 +47,34 @@ export interface RequestState {
    * it), and the CSRF cookie again when a cookie session lost it.
    */
   changes: ResponseChanges | null;
+}
+
+/**
+ * Who asked, for audit and device records. The IP is computed on first use: most requests are
+ * valid and never read it. A class (getters on the prototype) because an object literal with
+ * getters per request measurably slowed every request down.
+ */
+class LazyContext implements RequestContext {
+  #ip: string | null | undefined;
+  readonly requestId: string | null;
+
+  constructor(private readonly info: RequestInfo, private readonly trustProxy: boolean | number) {
+    this.requestId = info.requestId ?? null;
+  }
+
+  get ip(): string | null {
+    if (this.#ip === undefined) this.#ip = clientIp(this.info.remoteAddress, this.info.headers, this.trustProxy);
+    return this.#ip;
+  }
+
+  get userAgent(): string | null {
+    return headerValue(this.info.headers, 'user-agent') ?? null;
+  }
+}
+
+/** A plain copy of a context (spreading a `LazyContext` would drop its getters). */
+function plain(ctx: RequestContext): RequestContext {
+  return { ip: ctx.ip ?? null, userAgent: ctx.userAgent ?? null, requestId: ctx.requestId ?? null, actor: ctx.actor ?? null };
 }
 
 /** Fields a login accepts: everything `sessions.create` takes except what the request supplies. */
@@ -105,22 +133,8 @@ export function createSessionLayer(options: SessionLayerOptions) {
     return http.insecureCookies ? [`http://${info.host}`, `https://${info.host}`] : [`https://${info.host}`];
   }
 
-  /**
-   * Who asked, for audit and device records. Computed on first use: most requests are valid and
-   * never read it, so parsing the IP on every request would be wasted work.
-   */
   function context(info: RequestInfo): RequestContext {
-    let ip: string | null | undefined;
-    return {
-      get ip() {
-        if (ip === undefined) ip = clientIp(info.remoteAddress, info.headers, trustProxy);
-        return ip;
-      },
-      get userAgent() {
-        return headerValue(info.headers, 'user-agent') ?? null;
-      },
-      requestId: info.requestId ?? null,
-    };
+    return new LazyContext(info, trustProxy);
   }
 
   /**
@@ -158,7 +172,7 @@ export function createSessionLayer(options: SessionLayerOptions) {
     }
     state.session = session;
     if (state.source !== 'cookie') return state;
-    if (csrf) {
+    if (csrf && isUnsafeMethod(info.method)) {
       await enforceCsrf(sessions, session, {
         method: info.method, headers: info.headers, source: state.source, token: state.token,
         allowedOrigins: allowedOrigins(info), ctx, requireToken: csrf === true,
@@ -203,7 +217,7 @@ export function createSessionLayer(options: SessionLayerOptions) {
 
   /** Ends the request's session and tells the browser to forget it. */
   async function logout(state: RequestState, opts: { reason?: string; clearSiteData?: boolean } = {}): Promise<{ revoked: boolean; changes: ResponseChanges }> {
-    const revoked = state.session ? await sessions.revoke(state.session.id, { ...state.ctx, reason: opts.reason ?? 'logout' }) : false;
+    const revoked = state.session ? await sessions.revoke(state.session.id, { ...plain(state.ctx), reason: opts.reason ?? 'logout' }) : false;
     state.session = null;
     state.token = null;
     const headers: Record<string, string> = { 'Cache-Control': NO_STORE };
@@ -215,7 +229,7 @@ export function createSessionLayer(options: SessionLayerOptions) {
   /** Revokes every other session of the request's user; the current one stays. */
   async function logoutOtherDevices(state: RequestState): Promise<number> {
     const session = requireState(state);
-    return sessions.revokeAllForUser(session.userId, { ...state.ctx, except: session.id, reason: 'logout_all' });
+    return sessions.revokeAllForUser(session.userId, { ...plain(state.ctx), except: session.id, reason: 'logout_all' });
   }
 
   /** Rotates the request's token (same session); cookie sessions get the new cookie. */

@@ -243,11 +243,13 @@ export function adapterSuite(label: string, makeApp: MakeApp): void {
     });
 
     it('logs out: revokes the session, expires both cookies and sends Clear-Site-Data', async () => {
-      const { client, login } = await setup();
+      const { client, login, audit } = await setup();
       const { cookie, csrf } = await login();
-      const res = await client.call('POST', '/logout', { headers: { cookie, host: HOST, origin: ORIGIN, 'x-csrf-token': csrf } });
+      const res = await client.call('POST', '/logout', { headers: { cookie, host: HOST, origin: ORIGIN, 'x-csrf-token': csrf, 'user-agent': 'suite-agent/1.0' } });
       expect(res.status).toBe(200);
       expect(res.body.revoked).toBe(true);
+      const revokedEvent = audit.events.find((e) => e.type === 'session.revoked' && e.reason === 'logout');
+      expect(revokedEvent).toMatchObject({ userId: 'alice', userAgent: 'suite-agent/1.0' });
       expect(res.header('clear-site-data')).toBe('"cookies"');
       expect(res.header('cache-control')).toBe('no-store');
       for (const name of ['__Host-sessionkit', 'sessionkit-csrf']) {
