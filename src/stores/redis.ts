@@ -142,6 +142,9 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
 
   const owned = !options.client;
   const client = options.client ?? await connectUrl(options.url as string, commandTimeout, options.redisOptions ?? {});
+  // Connection errors reach callers as rejected commands (store_unavailable); the event itself
+  // would only be printed by ioredis as "Unhandled error event" on every reconnect attempt.
+  if (owned) client.on('error', () => {});
   const isCluster = (client as { isCluster?: boolean }).isCluster === true;
   for (const [script, lua] of Object.entries(SCRIPTS)) {
     if (typeof (client as unknown as ScriptClient)[script as ScriptName] !== 'function') client.defineCommand(script, { lua });
