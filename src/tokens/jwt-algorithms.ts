@@ -17,7 +17,7 @@ export function isJwtAlgorithm(value: unknown): value is JwtAlgorithm {
 
 /** A key's signing half: the private key, or the shared secret for HS256. */
 export type Signer = (signingInput: string) => Buffer;
-/** Checks a decoded signature over an ASCII signing input. */
+/** Checks a decoded signature over a signing input (its UTF-8 bytes, so no character can alias another). */
 export type SignatureVerifier = (signingInput: string, signature: Buffer) => boolean;
 
 const HS256_SECRET_BYTES = 32;
@@ -68,26 +68,26 @@ export function generateSigningKey(alg: JwtAlgorithm): { privateKey: KeyObject; 
  */
 export function makeSigner(alg: JwtAlgorithm, key: KeyObject): Signer {
   switch (alg) {
-    case 'EdDSA': return (input) => sign(null, Buffer.from(input, 'latin1'), key);
-    case 'ES256': return (input) => sign('sha256', Buffer.from(input, 'latin1'), { key, dsaEncoding: 'ieee-p1363' });
-    case 'RS256': return (input) => sign('sha256', Buffer.from(input, 'latin1'), key);
-    case 'HS256': return (input) => createHmac('sha256', key).update(input, 'latin1').digest();
+    case 'EdDSA': return (input) => sign(null, Buffer.from(input, 'utf8'), key);
+    case 'ES256': return (input) => sign('sha256', Buffer.from(input, 'utf8'), { key, dsaEncoding: 'ieee-p1363' });
+    case 'RS256': return (input) => sign('sha256', Buffer.from(input, 'utf8'), key);
+    case 'HS256': return (input) => createHmac('sha256', key).update(input, 'utf8').digest();
   }
 }
 
 /**
- * The verification function of a key, bound to its one algorithm. The caller has already checked
- * that the signing input is base64url and dots only (so latin1 is its exact byte encoding) and
- * that the signature has `signatureLength` bytes.
+ * The verification function of a key, bound to its one algorithm. The signing input is
+ * hashed as UTF-8, so a character the signer did not write cannot alias one it did (as it could
+ * under latin1); the caller has checked that the signature has `signatureLength` bytes.
  *
  * @example makeVerifier('EdDSA', publicKey)(signingInput, signatureBytes) // true or false
  */
 export function makeVerifier(alg: JwtAlgorithm, key: KeyObject): SignatureVerifier {
   switch (alg) {
-    case 'EdDSA': return (input, signature) => verify(null, Buffer.from(input, 'latin1'), key, signature);
-    case 'ES256': return (input, signature) => verify('sha256', Buffer.from(input, 'latin1'), { key, dsaEncoding: 'ieee-p1363' }, signature);
-    case 'RS256': return (input, signature) => verify('sha256', Buffer.from(input, 'latin1'), key, signature);
-    case 'HS256': return (input, signature) => timingSafeEqual(createHmac('sha256', key).update(input, 'latin1').digest(), signature);
+    case 'EdDSA': return (input, signature) => verify(null, Buffer.from(input, 'utf8'), key, signature);
+    case 'ES256': return (input, signature) => verify('sha256', Buffer.from(input, 'utf8'), { key, dsaEncoding: 'ieee-p1363' }, signature);
+    case 'RS256': return (input, signature) => verify('sha256', Buffer.from(input, 'utf8'), key, signature);
+    case 'HS256': return (input, signature) => timingSafeEqual(createHmac('sha256', key).update(input, 'utf8').digest(), signature);
   }
 }
 

@@ -8,7 +8,6 @@
  *
  * It returns outcomes instead of throwing, so a flood of bad tokens costs no stack traces.
  */
-import { isAscii } from 'node:buffer';
 import { isJwtAlgorithm, type JwtAlgorithm, type SignatureVerifier } from './jwt-algorithms.js';
 import { MAX_TOKEN_LENGTH } from './opaque.js';
 
@@ -63,8 +62,8 @@ export interface AccessTokenVerifier {
   reset(): void;
 }
 
-/** Three non-empty base64url segments; nothing else (no padding, no spaces, no fourth part). */
-const SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** A base64url segment: no padding, no spaces, nothing else. */
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const ALLOWED_HEADER = new Set(['alg', 'kid', 'typ']);
 const MAX_KID_LENGTH = 64;
 const HEADER_CACHE_SIZE = 64;
@@ -137,9 +136,12 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   return {
     verify(token, now) {
       if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'too_long' };
-      if (!SHAPE.test(token)) return { ok: false, reason: 'shape' };
       const dot1 = token.indexOf('.');
       const dot2 = token.lastIndexOf('.');
+      if (dot1 <= 0 || dot2 === dot1) return { ok: false, reason: 'shape' };
+      // The header is checked character by character (or is a known one); the payload needs no
+      // such check: the signature covers its exact UTF-8 bytes, so any character the signer did
+      // not write (padding, spaces, a fourth segment, non-ASCII) makes the signature fail.
       const headerSegment = token.slice(0, dot1);
       let header = headers.get(headerSegment);
       if (header === undefined) {
@@ -153,12 +155,11 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       if (k.usableUntil !== null && now >= k.usableUntil) return { ok: false, reason: 'key_retired', kid: header.kid };
       if (headers.size < HEADER_CACHE_SIZE) headers.set(headerSegment, header);
       const signatureSegment = token.slice(dot2 + 1);
-      if (signatureSegment.length !== k.signatureChars || !canonicalTail(signatureSegment)) return { ok: false, reason: 'signature', kid: k.kid };
+      if (signatureSegment.length !== k.signatureChars || !SEGMENT.test(signatureSegment) || !canonicalTail(signatureSegment)) return { ok: false, reason: 'signature', kid: k.kid };
       if (!k.verify(token.slice(0, dot2), Buffer.from(signatureSegment, 'base64url'))) return { ok: false, reason: 'signature', kid: k.kid };
-      const bytes = Buffer.from(token.slice(dot1 + 1, dot2), 'base64url');
       let payload: unknown;
       try {
-        payload = JSON.parse(isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8'));
+        payload = JSON.parse(Buffer.from(token.slice(dot1 + 1, dot2), 'base64url').toString('utf8'));
       } catch {
         return { ok: false, reason: 'payload', kid: k.kid };
       }
@@ -177,7 +178,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
  * other characters, no impossible length, and zero unused bits in the last character.
  */
 function strictDecode(segment: string): string | null {
-  if (segment.length % 4 === 1 || !canonicalTail(segment)) return null;
+  if (segment.length % 4 === 1 || !SEGMENT.test(segment) || !canonicalTail(segment)) return null;
   const bytes = Buffer.from(segment, 'base64url');
   return bytes.toString('utf8');
 }

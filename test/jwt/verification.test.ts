@@ -198,10 +198,10 @@ describe('access-token verification', () => {
 
   it('rejects extra base64 padding in any segment', async () => {
     const [h, p, s] = valid.split('.');
-    await rejects(`${h}=.${p}.${s}`, 'shape');
-    await rejects(`${h}.${p}==.${s}`, 'shape');
-    await rejects(`${h}.${p}.${s}==`, 'shape');
-    await rejects(`${h}.${p}.${s}=`, 'shape');
+    await rejects(`${h}=.${p}.${s}`, 'header');
+    await rejects(`${h}.${p}==.${s}`, 'signature');
+    await rejects(`${h}.${p}.${s}==`, 'signature');
+    await rejects(`${h}.${p}.${s}=`, 'signature');
   });
 
   it('rejects a non-canonical signature encoding (unused bits set)', async () => {
