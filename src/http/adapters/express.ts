@@ -233,3 +233,4 @@ export async function csrfToken(req: Request): Promise<string | null> {
 export function requestState(req: Request): { layer: SessionLayer; state: RequestState } {
   return stateOf(req);
 }
+export type { CompatOptions, CompatSession, CompatSessionMethods } from './express-compat.js';
