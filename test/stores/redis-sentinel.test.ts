@@ -1,0 +1,43 @@
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createSessionManager } from '../../src/core/manager.js';
+import { SessionError } from '../../src/core/errors.js';
+import { redisStore } from '../../src/stores/redis.js';
+import { describeIfAvailable } from '../helpers/availability.js';
+import { freePort, redisServerInstalled, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+
+describeIfAvailable(redisServerInstalled, 'redis-server binary', 'PATH (install redis-server)', 'PATH')('redis store through Sentinel', () => {
+  const servers: RedisServer[] = [];
+  let sentinelUrl = '';
+  beforeAll(async () => {
+    const master = await startRedisServer();
+    servers.push(master);
+    servers.push(await startRedisServer([`replicaof 127.0.0.1 ${master.port}`]));
+    const sentinelPort = await freePort();
+    servers.push(await startRedisServer([`sentinel monitor mymaster 127.0.0.1 ${master.port} 1`,
+      'sentinel down-after-milliseconds mymaster 1000'], { sentinel: true, port: sentinelPort }));
+    const deadline = Date.now() + 15_000;
+    while (!spawnSync('redis-cli', ['-p', String(sentinelPort), 'sentinel', 'get-master-addr-by-name', 'mymaster'], { encoding: 'utf8' }).stdout.includes(String(master.port))) {
+      if (Date.now() > deadline) throw new Error('sentinel did not learn the master');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    sentinelUrl = `redis+sentinel://127.0.0.1:${sentinelPort}/mymaster`;
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+
+  it('creates, validates and revokes a session through redis+sentinel://', async () => {
+    const store = await redisStore({ url: sentinelUrl });
+    try {
+      const sessions = createSessionManager({ store, secret: 'sentinel-test-secret-0123456789abcdef' });
+      const { token, session } = await sessions.create({ userId: 'sentinel-user' });
+      expect((await sessions.validate(token)).id).toBe(session.id);
+      expect(await sessions.revoke(session.id)).toBe(true);
+      await expect(sessions.validate(token)).rejects.toSatisfy((e) => e instanceof SessionError && e.code === 'session_revoked');
+      expect((await store.queryAudit({ sessionId: session.id })).map((e) => e.type)).toEqual(['session.rejected', 'session.revoked', 'session.created']);
+    } finally {
+      await store.close();
+    }
+  });
+});
