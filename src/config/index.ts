@@ -6,6 +6,7 @@ import { OPTION_SPECS, type ServiceConfig } from './schema.js';
 export { loadConfig, ConfigError } from './load.js';
 export type { LoadConfigInput } from './load.js';
 export { openStore, parseStoreUrl } from './store.js';
+export { resolveMasterKey, MASTER_KEY_FILE } from './master-key.js';
 export type { StoreTarget } from './store.js';
 export { OPTION_SPECS, configSchema } from './schema.js';
 export type { ServiceConfig, OptionSpec } from './schema.js';
@@ -38,6 +39,14 @@ export function createManagerFromConfig(config: ServiceConfig, store: SessionSto
     tokenPrefix: config.tokenPrefix,
     ...(config.maxSessionsPerUser !== null ? { maxSessionsPerUser: { max: config.maxSessionsPerUser, policy: config.sessionLimitPolicy } } : {}),
     ...(config.secret !== null ? { secret: config.secret } : {}),
+    ...(config.masterKey !== null ? { masterKey: config.masterKey } : {}),
+    jwt: {
+      issuer: config.jwtIssuer, audience: config.jwtAudience, algorithm: config.jwtAlgorithm,
+      accessTokenTtl: config.accessTokenTtl, rotateEvery: config.keyRotationInterval ?? false,
+    },
+    checkRevocation: config.checkRevocation,
+    revocationStaleness: config.revocationStaleness,
+    refreshGrace: config.refreshGrace,
     ...(extra.audit ? { audit: extra.audit } : {}),
     ...(extra.now ? { now: extra.now } : {}),
   });

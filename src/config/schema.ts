@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
+import { parseMasterKey } from '../tokens/key-encryption.js';
 
 /**
  * The service's configuration schema: one entry per option, each with its one name, its
@@ -100,6 +101,28 @@ const optionalSecret = (minLength: number) => z.unknown().transform((value, ctx)
   return value;
 });
 
+/** 32 bytes as 64 hex digits or base64 (`openssl rand -base64 32`); the value is never echoed. */
+const masterKey = () => z.unknown().transform((value, ctx) => {
+  if (value === undefined || value === null || value === '') return null;
+  try {
+    parseMasterKey(value);
+  } catch {
+    return fail(ctx, 'expected 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)');
+  }
+  return (value as string).trim();
+});
+
+/** A duration, or 0 / `false` / `off` for never. */
+const optionalDuration = () => z.unknown().transform((value, ctx) => {
+  if (value === false || value === 0 || (typeof value === 'string' && ['0', 'false', 'off', 'never'].includes(value.trim().toLowerCase()))) return null;
+  try {
+    const ms = parseDuration(typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value, 'x');
+    return ms;
+  } catch {
+    return fail(ctx, `expected ${DURATION_HINT}, or off, got ${describeValue(value)}`);
+  }
+});
+
 const choice = <T extends string>(values: readonly T[]) => z.unknown().transform((value, ctx) => {
   if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) {
     return fail(ctx, `expected one of ${values.join(', ')}, got ${describeValue(value)}`);
@@ -184,8 +207,16 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('sessionLimitPolicy', 'evict-oldest', 'what happens at the per-user limit: evict-oldest or reject', choice(['evict-oldest', 'reject'] as const)),
   spec('tokenPrefix', 'sk', 'prefix of session tokens, for secret scanners', text(/^[a-z][a-z0-9]{0,15}$/, '1 to 16 lowercase letters or digits, starting with a letter')),
   spec('adminKey', null, 'an admin API key to accept (for automation); without it, a fresh store prints a generated one once', optionalSecret(16)),
-  spec('masterKey', null, 'encrypts private signing keys at rest; generated and kept in the data folder for sqlite:, required otherwise', optionalSecret(32)),
+  spec('masterKey', null, 'encrypts private signing keys at rest (32 bytes, hex or base64); generated and kept in the data folder for sqlite:, required for redis, postgres and memcached', masterKey()),
   spec('secret', null, 'server secret for derivations (CSRF tokens, renewals); generated and kept in the store by default', optionalSecret(32)),
+  spec('jwtIssuer', 'sessionkit', 'the iss of JWT access tokens (the same on every instance)', text(/^\S{1,512}$/, 'a non-empty string without spaces, e.g. https://sessions.example.org')),
+  spec('jwtAudience', 'sessionkit', 'the aud of JWT access tokens', text(/^\S{1,512}$/, 'a non-empty string without spaces')),
+  spec('jwtAlgorithm', 'EdDSA', 'signing algorithm of new JWT keys: EdDSA, ES256, RS256 or HS256', choice(['EdDSA', 'ES256', 'RS256', 'HS256'] as const)),
+  spec('accessTokenTtl', '5m', 'lifetime of JWT access tokens (1s to 1d)', duration(1000)),
+  spec('keyRotationInterval', '7d', 'rotate the JWT signing key this often (off: only by POST /v1/keys/rotate)', optionalDuration()),
+  spec('checkRevocation', 'cached', 'how JWT validation sees revocations: always (a store read), cached (bounded by revocationStaleness) or never', choice(['always', 'cached', 'never'] as const)),
+  spec('revocationStaleness', '1s', 'with checkRevocation cached: the longest a revocation may go unnoticed (at most 60s)', duration(0)),
+  spec('refreshGrace', '10s', 'how long a just-rotated refresh token still yields the same new pair (concurrent tabs)', duration(0)),
   spec('insecureCookies', 'false', 'plain-HTTP cookie names and no Secure flag, for local development only', boolean(), 'boolean'),
   spec('trustProxy', 'false', 'take the client IP from X-Forwarded-For (true: one proxy, or a number of proxies)', trustProxy()),
   spec('publicUrl', null, "the service's own origin as browsers see it (default http://<host>:<port>)", optionalUrl()),
@@ -224,6 +255,15 @@ export interface ServiceConfig {
   adminKey: string | null;
   masterKey: string | null;
   secret: string | null;
+  jwtIssuer: string;
+  jwtAudience: string;
+  jwtAlgorithm: 'EdDSA' | 'ES256' | 'RS256' | 'HS256';
+  accessTokenTtl: number;
+  /** Null: no automatic rotation. */
+  keyRotationInterval: number | null;
+  checkRevocation: 'always' | 'cached' | 'never';
+  revocationStaleness: number;
+  refreshGrace: number;
   insecureCookies: boolean;
   trustProxy: boolean | number;
   publicUrl: string | null;

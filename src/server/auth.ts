@@ -54,6 +54,12 @@ export function createAuth(options: AuthOptions) {
     return { ip: ipOf(request), userAgent: headerValue(request.headers, 'user-agent')?.slice(0, 512) ?? null, requestId: request.id, actor };
   }
 
+  /** The origin the request was addressed to (behind a trusted proxy, with its X-Forwarded-Proto). */
+  function ownOrigin(request: FastifyRequest): string {
+    const forwardedProto = options.http.trustProxy ? headerValue(request.headers, 'x-forwarded-proto')?.split(',')[0]?.trim() : undefined;
+    return `${forwardedProto === 'https' || forwardedProto === 'http' ? forwardedProto : request.protocol}://${request.host}`;
+  }
+
   async function audit(events: AuditEvent[]): Promise<void> {
     try {
       await sessions.audit(events);
@@ -158,14 +164,12 @@ export function createAuth(options: AuthOptions) {
       throw err;
     }
     metrics.validations.inc({ result: 'ok' });
-    const forwardedProto = options.http.trustProxy ? headerValue(request.headers, 'x-forwarded-proto')?.split(',')[0]?.trim() : undefined;
-    const ownOrigin = `${forwardedProto === 'https' || forwardedProto === 'http' ? forwardedProto : request.protocol}://${request.host}`;
     await enforceCsrf(sessions, current, {
       method: request.method, headers: request.headers, source, token,
-      allowedOrigins: options.allowedOrigins.length > 0 ? options.allowedOrigins : [ownOrigin], ctx,
+      allowedOrigins: options.allowedOrigins.length > 0 ? options.allowedOrigins : [ownOrigin(request)], ctx,
     });
     return { session: current, token, source };
   }
 
-  return { apiKey, session, context, ipOf, checkLimit, noteFailure };
+  return { apiKey, session, context, ipOf, checkLimit, noteFailure, ownOrigin };
 }

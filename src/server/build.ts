@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance } from 
 import { pino, type Logger } from 'pino';
 import { pinoAudit } from '../audit/sink.js';
 import { createManagerFromConfig } from '../config/index.js';
+import { resolveMasterKey } from '../config/master-key.js';
 import { openStore } from '../config/store.js';
 import type { ServiceConfig } from '../config/schema.js';
 import { SessionError } from '../core/errors.js';
@@ -15,6 +16,7 @@ import { createLimiter } from './limiter-setup.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { collectOpenApi } from './openapi.js';
 import type { AttemptLimiter } from './rate-limit.js';
+import { jwtRoutes } from './routes/jwt.js';
 import { opsRoutes } from './routes/ops.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
@@ -54,7 +56,9 @@ const VERSION = readVersion();
  * const app = await buildServer(loadConfig({ env: { SESSIONKIT_STORE: 'memory:' } }));
  * const res = await app.inject({ method: 'GET', url: '/healthz' });
  */
-export async function buildServer(config: ServiceConfig, deps: ServerDeps = {}): Promise<ServiceApp> {
+export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): Promise<ServiceApp> {
+  // A store this function opens needs the master key settled first (generated beside a SQLite file).
+  const config = deps.store === undefined ? resolveMasterKey(given) : given;
   const logger = deps.logger ?? pino({ level: config.logLevel, base: { service: 'sessionkit' } });
   const ownsStore = deps.store === undefined;
   const rawStore = deps.store ?? await openStore(config);
@@ -133,6 +137,10 @@ export async function buildServer(config: ServiceConfig, deps: ServerDeps = {}):
   const routeDeps = { sessions, auth, http, metrics };
   sessionRoutes(app, routeDeps);
   userRoutes(app, routeDeps, store);
+  jwtRoutes(app, routeDeps, {
+    allowedOrigins: config.allowedOrigins.length > 0 ? config.allowedOrigins : config.publicUrl ? [config.publicUrl] : [],
+    tokenPrefix: config.tokenPrefix, ownOrigin: auth.ownOrigin,
+  });
   opsRoutes(app, { store, auth, metrics, openapi: openapi.document });
 
   let sweeper: NodeJS.Timeout | null = null;

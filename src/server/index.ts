@@ -1,4 +1,5 @@
 import type { ServiceConfig } from '../config/schema.js';
+import { resolveMasterKey } from '../config/master-key.js';
 import { openStore } from '../config/store.js';
 import { bootstrapAdminKey } from './bootstrap.js';
 import { buildServer } from './build.js';
@@ -28,7 +29,8 @@ export interface RunningServer {
  * console.log(`listening on ${server.url}`);
  * process.once('SIGTERM', () => server.close());
  */
-export async function startServer(config: ServiceConfig): Promise<RunningServer> {
+export async function startServer(given: ServiceConfig): Promise<RunningServer> {
+  const config = resolveMasterKey(given);
   const store = await openStore(config);
   let app;
   let adminKey: string | null = null;

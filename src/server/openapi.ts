@@ -60,6 +60,7 @@ export function collectOpenApi(app: FastifyInstance, info: { title: string; vers
         securitySchemes: {
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key (`sessionkit keys create`); scopes `sessions` or `admin`.' },
           bearer: { type: 'http', scheme: 'bearer', description: 'The session token (or JWT access token) in `Authorization: Bearer`.' },
+          refreshCookie: { type: 'apiKey', in: 'cookie', name: '__Host-sessionkit-refresh', description: 'The refresh-token cookie of a JWT session created with setCookie (`sessionkit-refresh` with insecureCookies); needs `X-CSRF-Token` and a same-origin `Origin` or `Sec-Fetch-Site`.' },
           sessionCookie: { type: 'apiKey', in: 'cookie', name: '__Host-sessionkit', description: 'The session cookie (`sessionkit` with insecureCookies). Unsafe methods also need `X-CSRF-Token` and a same-origin `Origin` or `Sec-Fetch-Site`.' },
         },
       },
@@ -84,7 +85,10 @@ function operation(r: CollectedRoute): Record<string, unknown> {
     ...objectParameters(s.headers, 'header'),
   ];
   if (parameters.length > 0) op.parameters = parameters;
-  if (s.body) op.requestBody = { required: true, content: { 'application/json': { schema: s.body } } };
+  if (s.body) {
+    const required = Array.isArray((s.body as { required?: unknown }).required) && ((s.body as { required: unknown[] }).required.length > 0);
+    op.requestBody = { required, content: { 'application/json': { schema: s.body } } };
+  }
   const responses: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries((s.response ?? {}) as Record<string, unknown>)) {
     const code = status.toUpperCase();

@@ -72,7 +72,7 @@ describe('loadConfig', () => {
 
   it('never echoes a secret in the error', () => {
     const e = configError(() => loadConfig({ env: { SESSIONKIT_MASTER_KEY: 'short-secret-value' } }));
-    expect(e.message).toBe('invalid option masterKey (SESSIONKIT_MASTER_KEY): expected at least 32 characters');
+    expect(e.message).toBe('invalid option masterKey (SESSIONKIT_MASTER_KEY): expected 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)');
     expect(e.message).not.toContain('short-secret-value');
   });
 

@@ -1,7 +1,7 @@
 // End-to-end: the real service process (`sessionkit serve`) on a free port, one per store, walked
 // through every route over HTTP with fetch; two processes sharing Redis and PostgreSQL.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -16,7 +16,8 @@ import { runScenario } from './scenario.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ADMIN_KEY = `e2e-admin-${randomBytes(12).toString('hex')}`;
-const COMMON = ['--trust-proxy', 'true', '--insecure-cookies', '--rate-limit', '6/1m', '--log-level', 'warn'];
+const MASTER_KEY = randomBytes(32).toString('base64');
+const COMMON = ['--trust-proxy', 'true', '--insecure-cookies', '--rate-limit', '6/1m', '--log-level', 'warn', '--refresh-grace', '0'];
 const describeRedis = describeIfAvailable(await tcpReachable(REDIS_URL), 'Redis', 'REDIS_URL', REDIS_URL);
 
 beforeAll(() => ensureBuilt(), 120_000);
@@ -55,6 +56,19 @@ async function crossInstance(a: ServiceProcess, b: ServiceProcess, sharedLimit: 
   const refused = await fetch(`${b.url}/v1/sessions/current`, { headers: { authorization: `Bearer ${next}` } });
   expect(refused.status).toBe(401);
   expect(await refused.json()).toMatchObject({ error: 'session_revoked' });
+  // JWT: a revocation through one instance reaches the other within the revocation bound (1s),
+  // and a key rotated on one is in the other's JWKS within the key-change broadcast.
+  const jwtCreated = await fetch(`${a.url}/v1/sessions`, { method: 'POST', headers: admin, body: JSON.stringify({ userId: `scale-jwt-${randomBytes(4).toString('hex')}`, tokenType: 'jwt' }) });
+  const jwt = await jwtCreated.json() as { accessToken: string; session: { id: string } };
+  expect((await fetch(`${b.url}/v1/sessions/current`, { headers: { authorization: `Bearer ${jwt.accessToken}` } })).status).toBe(200);
+  expect((await fetch(`${a.url}/v1/sessions/${jwt.session.id}`, { method: 'DELETE', headers: { 'x-api-key': ADMIN_KEY } })).status).toBe(204);
+  expect(await eventually(async () => (await fetch(`${b.url}/v1/sessions/current`, { headers: { authorization: `Bearer ${jwt.accessToken}` } })).status === 401)).toBe(true);
+  const rotated = await fetch(`${a.url}/v1/keys/rotate`, { method: 'POST', headers: { 'x-api-key': ADMIN_KEY } });
+  const { kid } = await rotated.json() as { kid: string };
+  expect(await eventually(async () => {
+    const jwks = await (await fetch(`${b.url}/.well-known/jwks.json`)).json() as { keys: { kid: string }[] };
+    return jwks.keys.some((k) => k.kid === kid);
+  })).toBe(true);
   if (sharedLimit) {
     // Failed attempts counted by one instance block the IP on the other.
     const ip = `198.18.${randomBytes(1)[0]}.${randomBytes(1)[0]}`;
@@ -65,6 +79,16 @@ async function crossInstance(a: ServiceProcess, b: ServiceProcess, sharedLimit: 
     const blocked = await fetch(`${b.url}/v1/sessions/current`, { headers: { authorization: 'Bearer bogus', 'x-forwarded-for': ip } });
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+  }
+}
+
+/** Polls `check` until it holds or the deadline (well past the 1 s revocation bound) passes. */
+async function eventually(check: () => Promise<boolean>, deadlineMs = 5000): Promise<boolean> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -95,6 +119,8 @@ describe('the service process on the SQLite store', () => {
     let adminKey: string;
     try {
       expect(first.printedAdminKey).toMatch(/^ska_/);
+      // The master key that encrypts signing keys was generated beside the database, readable by its owner only.
+      expect(statSync(join(dir, 'data', 'master.key')).mode & 0o777).toBe(0o600);
       adminKey = first.printedAdminKey!;
       await scenario(first, adminKey, await sessionsKeyIn(args));
     } finally {
@@ -115,7 +141,7 @@ describe('the service process on the SQLite store', () => {
 
 describeRedis('the service processes on a shared Redis store', () => {
   const prefix = `e2e${randomBytes(5).toString('hex')}`;
-  const args = ['--store', REDIS_URL, '--store-prefix', prefix];
+  const args = ['--store', REDIS_URL, '--store-prefix', prefix, '--master-key', MASTER_KEY];
   let a: ServiceProcess;
   let b: ServiceProcess;
   beforeAll(async () => {
@@ -150,7 +176,7 @@ describeRedis('the service processes on a shared Redis store', () => {
 
 describePg('the service processes on a shared PostgreSQL store', () => {
   const schema = `sk_e2e_${randomBytes(5).toString('hex')}`;
-  const args = ['--store', DATABASE_URL, '--store-prefix', schema];
+  const args = ['--store', DATABASE_URL, '--store-prefix', schema, '--master-key', MASTER_KEY];
   let a: ServiceProcess;
   let b: ServiceProcess;
   beforeAll(async () => {

@@ -24,10 +24,10 @@ export const DOCUMENTED_ROUTES = [
   'DELETE /v1/sessions/current', 'GET /v1/sessions', 'DELETE /v1/sessions', 'DELETE /v1/sessions/{id}',
   'GET /v1/users/{userId}/sessions', 'DELETE /v1/users/{userId}/sessions', 'GET /v1/audit',
   'GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json',
+  'POST /v1/sessions/refresh', 'GET /.well-known/jwks.json', 'POST /v1/keys/rotate',
 ];
 export const ABSENT_ROUTES = [
   'POST /v1/backchannel-logout', 'GET /dashboard', 'GET /v1/events', 'POST /v1/sessions/current/reauthenticate',
-  'POST /v1/sessions/refresh', 'GET /.well-known/jwks.json', 'POST /v1/keys/rotate',
 ];
 
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0';
@@ -204,6 +204,62 @@ export async function runScenario(client: Client, o: ScenarioOptions): Promise<v
   expect(logout.setCookies.join('\n')).toMatch(/Max-Age=0/);
   expectError(await call('GET', '/v1/sessions/current', { headers: { cookie: cookieH } }), 401, 'session_revoked');
   expect((await call('DELETE', '/v1/sessions/current', { headers: bearer(g.body.token) })).status).toBe(204);
+
+  // JWT sessions: access + refresh tokens, rotation with reuse detection (the service runs with refreshGrace 0).
+  const j = await call('POST', '/v1/sessions', { headers: admin, json: { userId: u2, tokenType: 'jwt', device: { userAgent: FIREFOX } } });
+  expect(j.status).toBe(201);
+  expect(j.body.token).toBeUndefined();
+  expect(j.body.accessToken.split('.')).toHaveLength(3);
+  expect(Date.parse(j.body.accessTokenExpiresAt)).toBeLessThanOrEqual(Date.parse(j.body.expiresAt));
+  expect((await call('GET', '/v1/sessions/current', { headers: bearer(j.body.accessToken) })).body.session.id).toBe(j.body.session.id);
+  expect((await call('POST', '/v1/sessions/validate', { headers: admin, json: { token: j.body.accessToken } })).body.session.userId).toBe(u2);
+  expectError(await call('POST', '/v1/sessions/validate', { headers: admin, json: { token: j.body.refreshToken } }), 401, 'token_invalid');
+  expectError(await call('POST', '/v1/sessions/validate', { headers: admin, json: { token: `${j.body.accessToken.slice(0, -4)}AAAA` } }), 401, 'token_invalid');
+  const r1 = await call('POST', '/v1/sessions/refresh', { json: { refreshToken: j.body.refreshToken } });
+  expect(r1.status).toBe(200);
+  expect(r1.body.session.id).toBe(j.body.session.id);
+  expect(r1.body.refreshToken).not.toBe(j.body.refreshToken);
+  expect((await call('GET', '/v1/sessions/current', { headers: bearer(r1.body.accessToken) })).status).toBe(200);
+  expectError(await call('POST', '/v1/sessions/refresh', { json: { refreshToken: j.body.refreshToken } }), 401, 'refresh_reused');
+  expectError(await call('POST', '/v1/sessions/refresh', { json: { refreshToken: r1.body.refreshToken } }), 401, 'session_revoked');
+  expectError(await call('GET', '/v1/sessions/current', { headers: bearer(r1.body.accessToken) }), 401, 'session_revoked');
+  expectError(await call('POST', '/v1/sessions/refresh'), 401, 'token_missing');
+  expectError(await call('POST', '/v1/sessions/refresh', { json: {} }), 401, 'token_missing');
+  expectError(await call('POST', '/v1/sessions/refresh', { json: { refreshToken: 'garbage' } }), 401, 'token_malformed');
+  expectError(await call('POST', '/v1/sessions/refresh', { json: { refreshToken: 7 } }), 400, 'invalid_request');
+  const reuse = await call('GET', `/v1/audit?sessionId=${j.body.session.id}&type=session.refresh_reuse_detected`, { headers: admin });
+  expect(reuse.body.events).toHaveLength(1);
+
+  // A JWT session in cookies: refresh by cookie needs the CSRF proof.
+  const jc = await call('POST', '/v1/sessions', { headers: admin, json: { userId: u2, tokenType: 'jwt', setCookie: true } });
+  const refreshName = `${o.cookieName}-refresh`;
+  expect(cookieValue(jc.setCookies, o.cookieName)).toBe(jc.body.accessToken);
+  expect(cookieValue(jc.setCookies, refreshName)).toBe(jc.body.refreshToken);
+  expect(jc.setCookies.find((cookie) => cookie.startsWith(`${refreshName}=`))).toMatch(/HttpOnly.*SameSite=Strict|SameSite=Strict.*HttpOnly/i);
+  const refreshCookie = `${refreshName}=${jc.body.refreshToken}`;
+  expectError(await call('POST', '/v1/sessions/refresh', { headers: { cookie: refreshCookie } }), 403, 'csrf_failed');
+  expectError(await call('POST', '/v1/sessions/refresh', { headers: { cookie: refreshCookie, origin: 'https://evil.example', 'x-csrf-token': jc.body.csrfToken } }), 403, 'csrf_failed');
+  const byCookie = await call('POST', '/v1/sessions/refresh', { headers: { cookie: refreshCookie, origin: o.origin, 'x-csrf-token': jc.body.csrfToken } });
+  expect(byCookie.status).toBe(200);
+  expect(cookieValue(byCookie.setCookies, refreshName)).toBe(byCookie.body.refreshToken);
+  expect(cookieValue(byCookie.setCookies, o.cookieName)).toBe(byCookie.body.accessToken);
+  expect((await call('GET', '/v1/sessions/current', { headers: { cookie: `${o.cookieName}=${byCookie.body.accessToken}` } })).status).toBe(200);
+
+  // Signing keys: the JWKS, and rotation by an admin; tokens of the old key still verify.
+  const jwks = await call('GET', '/.well-known/jwks.json');
+  expect(jwks.status).toBe(200);
+  expect(jwks.body.keys.length).toBeGreaterThan(0);
+  expect(JSON.stringify(jwks.body)).not.toMatch(/"d"\s*:/);
+  expectError(await call('POST', '/v1/keys/rotate'), 401, 'token_missing');
+  if (o.sessionsKey) expectError(await call('POST', '/v1/keys/rotate', { headers: { 'x-api-key': o.sessionsKey } }), 403, 'insufficient_scope');
+  const rotated = await call('POST', '/v1/keys/rotate', { headers: admin });
+  expect(rotated.status).toBe(200);
+  const after = await call('GET', '/.well-known/jwks.json');
+  expect(after.body.keys.map((k: { kid: string }) => k.kid)).toContain(rotated.body.kid);
+  expect(after.body.keys.length).toBeGreaterThan(jwks.body.keys.length - 1);
+  expect((await call('GET', '/v1/sessions/current', { headers: bearer(byCookie.body.accessToken) })).status).toBe(200);
+  const fresh = await call('POST', '/v1/sessions/refresh', { json: { refreshToken: byCookie.body.refreshToken } });
+  expect(JSON.parse(Buffer.from(fresh.body.accessToken.split('.')[0], 'base64url').toString()).kid).toBe(rotated.body.kid);
 
   // The audit trail: filters, paging by cursor, admin only.
   const page1 = await call('GET', `/v1/audit?userId=${u1}&type=session.created&limit=2`, { headers: admin });

@@ -14,7 +14,7 @@ describe('the service in-process (memory store, inject)', () => {
   beforeAll(async () => {
     const store = memoryStore();
     sessionsKey = (await createApiKey(store, { name: 'app', scopes: ['sessions'] })).key;
-    const config = loadConfig({ env: {}, argv: ['--store', 'memory:', '--admin-key', ADMIN_KEY, '--insecure-cookies', '--trust-proxy', 'true', '--rate-limit', '6/1m', '--log-level', 'silent', '--sweep-interval', '0'] });
+    const config = loadConfig({ env: {}, argv: ['--store', 'memory:', '--admin-key', ADMIN_KEY, '--insecure-cookies', '--trust-proxy', 'true', '--rate-limit', '6/1m', '--log-level', 'silent', '--sweep-interval', '0', '--refresh-grace', '0'] });
     app = await buildServer(config, { store });
   });
   afterAll(async () => {

@@ -5,6 +5,7 @@ import type { Session } from '../../core/types.js';
 import { clearSessionCookies, csrfCookie, NO_STORE_HEADERS, sessionCookie, type HttpOptions } from '../../http/core.js';
 import type { ServiceAuth } from '../auth.js';
 import type { ServiceMetrics } from '../metrics.js';
+import { jwtJson, refreshedSchema, setJwtCookies } from './jwt.js';
 import {
   errorResponses, issuedSessionSchema, revokedCountSchema, sessionJson, sessionListSchema, sessionResponseSchema,
 } from '../schemas.js';
@@ -31,7 +32,7 @@ export const createBodySchema = {
     },
     data: { type: 'object', additionalProperties: true, description: 'Small JSON object (at most 4 KiB).' },
     replaces: { type: 'string', description: 'The token of the session this login replaces: it is revoked (no session fixation).' },
-    tokenType: { type: 'string', enum: ['opaque'], default: 'opaque' },
+    tokenType: { type: 'string', enum: ['opaque', 'jwt'], default: 'opaque', description: '`jwt`: a short-lived access token and a rotating refresh token instead of one session token.' },
     setCookie: { type: 'boolean', default: false, description: 'Also set the session and CSRF cookies on this response.' },
   },
   additionalProperties: false,
@@ -61,19 +62,28 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
       operationId: 'createSession', tags: ['sessions'], security: [['apiKey']],
       summary: 'Create a session for an authenticated user',
       body: createBodySchema,
-      response: { 201: issuedSessionSchema, ...errorResponses },
+      response: { 201: { anyOf: [issuedSessionSchema, refreshedSchema], description: 'The new session: `token` (opaque) or `accessToken` + `refreshToken` (jwt)' }, ...errorResponses },
     },
   }, async (request, reply) => {
     const principal = await auth.apiKey(request, 'sessions');
-    const body = request.body as { userId: string; roles?: string[]; device?: { userAgent?: string | null; ip?: string | null; label?: string | null }; data?: Record<string, unknown>; replaces?: string; setCookie?: boolean };
-    const issued = await sessions.create({
+    const body = request.body as { userId: string; roles?: string[]; device?: { userAgent?: string | null; ip?: string | null; label?: string | null }; data?: Record<string, unknown>; replaces?: string; setCookie?: boolean; tokenType?: 'opaque' | 'jwt' };
+    const input = {
       userId: body.userId,
       ...(body.roles !== undefined ? { roles: body.roles } : {}),
       // The caller is a backend: without a device in the body, record none rather than the backend's.
       device: body.device ?? {},
       ...(body.data !== undefined ? { data: body.data } : {}),
       ...(body.replaces !== undefined ? { replaces: body.replaces } : {}),
-    }, auth.context(request, `apikey:${principal.id}`));
+    };
+    const ctx = auth.context(request, `apikey:${principal.id}`);
+    if (body.tokenType === 'jwt') {
+      const issuedJwt = await sessions.create({ ...input, tokenType: 'jwt' }, ctx);
+      const json = await jwtJson(deps, issuedJwt);
+      if (body.setCookie) setJwtCookies(reply, deps, issuedJwt, json.csrfToken as string);
+      reply.code(201).headers(NO_STORE_HEADERS);
+      return json;
+    }
+    const issued = await sessions.create(input, ctx);
     const csrfToken = await sessions.csrfToken(issued.session.id);
     if (body.setCookie) await setSessionCookies(reply, deps, issued.token, issued.session, csrfToken);
     reply.code(201).headers(NO_STORE_HEADERS);
