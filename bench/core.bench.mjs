@@ -15,6 +15,7 @@
 // before they are measured... except the bulk-loaded ones, whose lastSeenAt is also "now": so, as
 // in production, almost every validation writes nothing.
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,7 @@ const dist = process.env.BENCH_DIST ? new URL(`file://${process.env.BENCH_DIST.r
 
 const SESSIONS = 10_000;
 /** Seconds per operation, split into ROUNDS alternating rounds (the best round counts). */
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** In-flight validations per measurement: a server has several requests open at once. */
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -38,6 +39,8 @@ export async function run({ log }) {
   log(`validations per second: each operation runs ${ROUNDS} rounds of ${(SECONDS / ROUNDS).toFixed(1)} s (after warm-up),`);
   log(`alternating with the others; the best round counts. ${CONCURRENCY} async calls in flight (the sync floors: 1).`);
   await memoryBench(log);
+  if (existsSync(new URL('stores/sqlite.js', dist))) await sqliteBench(log);
+  else log('\n(SQLite part skipped: dist/stores/sqlite.js is missing; run `npm run build`)');
 }
 
 async function memoryBench(log) {
@@ -54,21 +57,34 @@ async function memoryBench(log) {
     const p = parts[i % SESSIONS];
     return floorMap.get(p.id).secretHash === sha256Hex(p.secret);
   };
+  // Rungs between the floor and validate(), to show where the difference goes: the library's own
+  // token parser and constant-time compare, then the same work as an awaited async function.
+  const { opaqueTokenParser, hashesEqual } = await import(new URL('tokens/opaque.js', dist).href);
+  const parse = opaqueTokenParser('sk');
+  const parsedOp = (i) => {
+    const p = parse(tokens[i % SESSIONS]);
+    return hashesEqual(floorMap.get(p.id).secretHash, sha256Hex(p.secret));
+  };
+  const asyncOp = async (i) => parsedOp(i);
   const validateOp = (i) => sessions.validate(tokens[i % SESSIONS]);
   const expressOp = await expressSessionOp(SESSIONS);
 
   await expectValid(sessions, tokens);
-  const [floor, memory, peer] = await measureAll([
+  const [floor, parsed, asyncParsed, memory, peer] = await measureAll([
     { name: 'floor', fn: floorOp },
+    { name: '+ parse token, constant-time compare', fn: parsedOp },
+    { name: '+ as an awaited async function', fn: asyncOp, options: { concurrency: CONCURRENCY } },
     { name: 'memory validate', fn: validateOp, options: { concurrency: CONCURRENCY } },
     { name: 'express-session', fn: expressOp, options: { concurrency: CONCURRENCY } },
   ], { rounds: ROUNDS, seconds: SECONDS, between: collectGarbage });
   await expectValid(sessions, tokens);
-  floor.note = 'sha256(secret) + Map.get, sync';
+  floor.note = 'sha256(secret) + Map.get, sync (the target\'s floor)';
+  parsed.note = 'from the token string, sync';
+  asyncParsed.note = 'the above, awaited: no store, no copy, no Session object';
   memory.note = 'sessionkit validate(token), memoryStore()';
   peer.note = 'cookie-signature unsign + express-session MemoryStore.get';
 
-  printTable(log, [floor, memory, peer], { title: `memory store, ${SESSIONS.toLocaleString('en-US')} sessions`, baseline: floor.name });
+  printTable(log, [floor, parsed, asyncParsed, memory, peer], { title: `memory store, ${SESSIONS.toLocaleString('en-US')} sessions`, baseline: floor.name });
   printTargets(log, [
     { label: 'memory validate / floor', value: memory.opsPerSec / floor.opsPerSec, min: 0.6 },
     { label: 'memory validate / express-session', value: memory.opsPerSec / peer.opsPerSec, min: 2 },
@@ -130,9 +146,123 @@ const sha256Hex = typeof crypto.hash === 'function'
   ? (s) => crypto.hash('sha256', s, 'hex')
   : (s) => createHash('sha256').update(s).digest('hex');
 
-// Used by the SQLite part (added when the SQLite store lands).
-void existsSync;
-void mkdtempSync;
-void rmSync;
-void tmpdir;
-void join;
+/**
+ * Sessions looked up per SQLite phase (the hot set): the same number at 10k and at 1M stored, and
+ * small enough to stay in SQLite's page cache (16 MiB by default) in both, so the comparison shows
+ * what the table's size costs. A wider hot set at 1M is measured too, for information.
+ */
+const SQLITE_HOT = 2_000;
+const SQLITE_WIDE = 20_000;
+const SQLITE_TOTAL = Number(process.env.BENCH_SQLITE_SESSIONS ?? 1_000_000);
+
+/**
+ * SQLite: 10,000 sessions created through the API, measured; then grown to 1,000,000 by a bulk
+ * insert on a second connection, measured again. Each phase validates tokens of the hot set next
+ * to the SQLite floor (a bare prepared primary-key SELECT of the same ids on that second
+ * connection) and the store's own `get(id)`.
+ */
+async function sqliteBench(log) {
+  const { createSessionManager } = await import(new URL('index.js', dist).href);
+  const { sqliteStore } = await import(new URL('stores/sqlite.js', dist).href);
+  const Database = require('better-sqlite3');
+  const dir = mkdtempSync(join(tmpdir(), 'sessionkit-bench-'));
+  const path = join(dir, 'sessions.db');
+  // synchronous 'normal' only makes the set-up's commits skip the fsync; reads are the same.
+  const store = sqliteStore({ path, synchronous: 'normal' });
+  const sessions = createSessionManager({ store });
+  const raw = new Database(path);
+  raw.pragma('journal_mode = WAL');
+  const select = raw.prepare('SELECT * FROM sessions WHERE id = ?');
+  const label = (n) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`);
+  try {
+    let started = performance.now();
+    const tokens = await createSessions(sessions, SESSIONS);
+    log(`\nSQLite (file in ${tmpdir()}): ${SESSIONS.toLocaleString('en-US')} sessions created through sessions.create() in ${seconds(started)} s`);
+    const small = await sqlitePhase(sessions, store, select, tokens.slice(-SQLITE_HOT), `${label(SESSIONS)} stored`);
+
+    started = performance.now();
+    const fresh = bulkInsert(raw, SQLITE_TOTAL - SESSIONS, SQLITE_WIDE);
+    raw.pragma('wal_checkpoint(TRUNCATE)');
+    log(`grown to ${SQLITE_TOTAL.toLocaleString('en-US')} sessions by a bulk insert (second connection, 50,000 rows per transaction) in ${seconds(started)} s`);
+    const large = await sqlitePhase(sessions, store, select, fresh.slice(-SQLITE_HOT), `${label(SQLITE_TOTAL)} stored`);
+    const wide = await sqlitePhase(sessions, store, select, fresh, `${label(SQLITE_TOTAL)} stored, ${label(SQLITE_WIDE)} hot`, false);
+
+    printTable(log, [small.floor, small.get, small.validate, large.floor, large.get, large.validate, wide.floor, wide.validate],
+      { title: `SQLite store: ${label(SESSIONS)} and ${label(SQLITE_TOTAL)} sessions stored, ${SQLITE_HOT.toLocaleString('en-US')} of them looked up (the hot set)` });
+    printTargets(log, [
+      { label: `validate / SQLite floor, ${label(SQLITE_TOTAL)} stored`, value: large.validate.opsPerSec / large.floor.opsPerSec, min: 0.6 },
+      { label: `validate at ${label(SQLITE_TOTAL)} / at ${label(SESSIONS)} stored`, value: large.validate.opsPerSec / small.validate.opsPerSec, min: 0.8 },
+      { label: `(reference) validate / SQLite floor, ${label(SESSIONS)} stored`, value: small.validate.opsPerSec / small.floor.opsPerSec, min: 0.6 },
+      { label: `(reference) validate / SQLite floor, ${label(SQLITE_TOTAL)} stored, ${label(SQLITE_WIDE)} hot`, value: wide.validate.opsPerSec / wide.floor.opsPerSec, min: 0.6 },
+    ]);
+  } finally {
+    raw.close();
+    await sessions.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Validations of `tokens`, next to the bare SELECT (and the store's get) of the same ids. */
+async function sqlitePhase(sessions, store, select, tokens, phase, withGet = true) {
+  const n = tokens.length;
+  const ids = tokens.map((t) => splitToken(t).id);
+  await expectValidSome(sessions, tokens);
+  const entries = [
+    { name: `SQLite floor, ${phase}`, fn: (i) => select.get(ids[i % n]) },
+    { name: `sqlite validate, ${phase}`, fn: (i) => sessions.validate(tokens[i % n]), options: { concurrency: CONCURRENCY } },
+  ];
+  if (withGet) entries.push({ name: `store.get(id), ${phase}`, fn: (i) => store.get(ids[i % n]), options: { concurrency: CONCURRENCY } });
+  const [floor, validate, get] = await measureAll(entries, { rounds: ROUNDS, seconds: SECONDS, between: collectGarbage });
+  await expectValidSome(sessions, tokens);
+  floor.note = 'prepared SELECT * FROM sessions WHERE id = ?, sync';
+  validate.note = 'sessionkit validate(token), sqliteStore()';
+  validate.vs = floor.name;
+  if (get) {
+    get.note = 'the store\'s read alone (row → record), awaited';
+    get.vs = floor.name;
+  }
+  return { floor, validate, get };
+}
+
+/**
+ * Adds `count` sessions in 50,000-row transactions, each row shaped like one the store wrote (its
+ * body JSON with a new secret hash and user), and returns tokens for the last `keep` of them. Those
+ * are inserted last, so their lastSeenAt is fresh when they are measured (with the default
+ * touchInterval of 60 s they write nothing); their random ids still spread them over the table.
+ */
+function bulkInsert(raw, count, keep) {
+  const template = raw.prepare('SELECT * FROM sessions LIMIT 1').get();
+  const body = JSON.parse(template.body);
+  const insert = raw.prepare(`INSERT INTO sessions (id, user_id, created_at, last_seen_at, idle_expires_at, absolute_expires_at, revoked_at, revoke_reason, version, body)
+    VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, 1, ?)`);
+  const idle = 30 * 60_000;
+  const absolute = 8 * 3_600_000;
+  const kept = [];
+  const batch = 50_000;
+  for (let done = 0; done < count; done += batch) {
+    const rows = Math.min(batch, count - done);
+    const bytes = crypto.randomBytes(rows * 64);
+    raw.transaction(() => {
+      const t = Date.now();
+      for (let k = 0; k < rows; k += 1) {
+        const id = bytes.subarray(k * 64, k * 64 + 32).toString('base64url');
+        const secret = bytes.subarray(k * 64 + 32, k * 64 + 64).toString('base64url');
+        body.secretHash = sha256Hex(secret);
+        insert.run(id, `user${SESSIONS + done + k}`, t, t, t + idle, t + absolute, JSON.stringify(body));
+        if (count - (done + k) <= keep) kept.push(`sk_${id}.${secret}`);
+      }
+    })();
+  }
+  return kept;
+}
+
+async function expectValidSome(sessions, tokens) {
+  for (const i of [0, 1, tokens.length >> 1, tokens.length - 1]) {
+    const s = await sessions.validate(tokens[i]);
+    if (!s.userId.startsWith('user')) throw new Error(`validate returned an unexpected session for token ${i}`);
+  }
+}
+
+function seconds(since) {
+  return ((performance.now() - since) / 1000).toFixed(1);
+}
