@@ -1,7 +1,7 @@
 export { configFlags } from '../config/index.js';
 import type { SessionManager } from '../core/manager.js';
 import type { SessionStore } from '../stores/types.js';
-import { createManagerFromConfig, loadConfig, openStore, type ServiceConfig } from '../config/index.js';
+import { createManagerFromConfig, loadConfig, openStore, resolveMasterKey, type ServiceConfig } from '../config/index.js';
 import { failure } from './errors.js';
 import { escapeText } from './output.js';
 import { redactStoreUrl } from './redact.js';
@@ -57,13 +57,18 @@ export async function withStore<T>(configArgv: string[], env: NodeJS.ProcessEnv,
 
 /**
  * Runs `fn` with a session manager configured like the service's (timeouts, limits, token
- * prefix), over the configured store, and closes the store afterwards.
+ * prefix, JWT settings), over the configured store, and closes it afterwards. With
+ * `signingKeys`, the master key is resolved as `serve` resolves it.
  *
  * @example const sessions = await withManager(args.configArgv, env, (m) => m.listForUser('u1'))
  */
 export async function withManager<T>(configArgv: string[], env: NodeJS.ProcessEnv,
-  fn: (manager: SessionManager, store: SessionStore, config: ServiceConfig) => Promise<T>): Promise<T> {
-  const config = readConfig(configArgv, env);
+  fn: (manager: SessionManager, store: SessionStore, config: ServiceConfig) => Promise<T>,
+  options: { signingKeys?: boolean } = {}): Promise<T> {
+  // Signing keys are encrypted under the master key: resolve it exactly as the service does
+  // (for sqlite:, the master.key beside the database), or the service could not decrypt them.
+  const loaded = readConfig(configArgv, env);
+  const config = options.signingKeys ? resolveMasterKey(loaded) : loaded;
   const store = await connectStore(config);
   let manager: SessionManager;
   try {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +26,14 @@ describe('sessionkit doctor', () => {
     expect(names).toEqual(expect.arrayContaining(['config', 'store', 'clock', 'cookies', 'origins', 'master key', 'api keys']));
     expect(report.checks.find((c) => c.name === 'store')?.detail).toMatch(/^sqlite answered 5 pings, median \d+\.\d\d ms/);
     expect(report.checks.every((c) => c.status !== 'fail')).toBe(true);
+  });
+
+  it('reports the generated master key beside the SQLite file once signing keys exist', async () => {
+    const before = JSON.parse((await cli(['doctor', '--json'], store)).stdout) as Report;
+    expect(before.checks.find((c) => c.name === 'master key')?.detail).toMatch(/^not set: the first start generates one in .*master\.key$/);
+    expect((await cli(['keys', 'rotate'], store)).code).toBe(0);
+    const after = JSON.parse((await cli(['doctor', '--json'], store)).stdout) as Report;
+    expect(after.checks.find((c) => c.name === 'master key')).toMatchObject({ status: 'ok', detail: `generated, kept in ${join(tmp.dir, 'master.key')}` });
   });
 
   it('warns about insecure cookies on localhost, fails them on a public address, in text', async () => {
@@ -79,8 +88,12 @@ describePg('sessionkit doctor on PostgreSQL', () => {
     expect(failing.checks.find((c) => c.name === 'master key')).toMatchObject({ status: 'fail', detail: expect.stringContaining('SESSIONKIT_MASTER_KEY is required') });
     expect(failing.checks.find((c) => c.name === 'clock')?.detail).toMatch(/; PostgreSQL is \d+ ms (ahead|behind) \(round trip \d+ ms\)/);
 
-    const withKey = await cli(['doctor', '--json'], { ...env, SESSIONKIT_MASTER_KEY: 'k'.repeat(40) });
+    const masterKey = randomBytes(32).toString('base64');
+    const withKey = await cli(['doctor', '--json'], { ...env, SESSIONKIT_MASTER_KEY: masterKey });
     expect(withKey.code).toBe(0);
-    expect(withKey.stdout).not.toContain('k'.repeat(40));
+    expect(withKey.stdout).not.toContain(masterKey);
+    const malformed = await cli(['doctor'], { ...env, SESSIONKIT_MASTER_KEY: 'k'.repeat(40) });
+    expect(malformed.code).toBe(2);
+    expect(malformed.stdout).toMatch(/^fail\s+config\s+invalid option masterKey \(SESSIONKIT_MASTER_KEY\): /m);
   });
 });

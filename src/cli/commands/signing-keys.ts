@@ -17,7 +17,7 @@ const rotate: Command = {
     const { rotated, keys } = await withManager(args.configArgv, env, async (manager) => {
       const result = await manager.keys.rotate();
       return { rotated: result, keys: await manager.keys.list() };
-    });
+    }, { signingKeys: true });
     const previous = keys.filter((k) => k.kid !== rotated.kid && k.state === 'verify-only').map((k) => k.kid);
     if (args.values.json) {
       io.stdout(jsonLine({ kid: rotated.kid, verifyOnly: previous }));
@@ -36,7 +36,7 @@ const signing: Command = {
   options: { ...jsonOption },
   usesConfig: true,
   async run(args, { io, env }) {
-    const keys = await withManager(args.configArgv, env, (manager) => manager.keys.list());
+    const keys = await withManager(args.configArgv, env, (manager) => manager.keys.list(), { signingKeys: true });
     if (args.values.json) {
       io.stdout(jsonLine({ keys: keys.map((k) => ({ ...k, createdAt: isoTime(k.createdAt), retiresAt: isoTime(k.retiresAt) })) }));
     } else if (keys.length === 0) {
@@ -59,7 +59,7 @@ const retire: Command = {
   details: 'Exits 1 when no signing key has that kid. Rotate first if it is the active key.',
   async run(args, { io, env }) {
     const kid = requiredPositional(args, 'kid', 'keys retire');
-    const retired = await withManager(args.configArgv, env, (manager) => manager.keys.retire(kid));
+    const retired = await withManager(args.configArgv, env, (manager) => manager.keys.retire(kid), { signingKeys: true });
     if (!retired) throw failure(`keys retire: no signing key with kid ${escapeText(kid.slice(0, 80))}`);
     io.stdout(args.values.json ? jsonLine({ retired: true, kid }) : `retired signing key ${escapeText(kid)}\n`);
     return EXIT_OK;
