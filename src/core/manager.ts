@@ -137,6 +137,9 @@ export function createSessionManager(options: SessionManagerOptions) {
   if (typeof random !== 'function') throw new SessionError('invalid_request', 'option random: expected a function (size) => Buffer');
   let secretKey: Promise<Buffer> | null = null;
   if (options.secret !== undefined) {
+    if (typeof options.secret !== 'string' && !(options.secret instanceof Uint8Array)) {
+      throw new SessionError('invalid_request', 'option secret: expected a string or Uint8Array of at least 32 bytes');
+    }
     const key = typeof options.secret === 'string' ? Buffer.from(options.secret, 'utf8') : Buffer.from(options.secret);
     if (key.length < 32) throw new SessionError('invalid_request', 'option secret: at least 32 bytes');
     secretKey = Promise.resolve(key);
