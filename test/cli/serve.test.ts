@@ -47,6 +47,27 @@ describe('sessionkit serve', () => {
     expect(run.stdout()).toContain('sessionkit: shutting down\n');
   });
 
+  it('signs with a key rotated by the CLI beforehand: both resolve the same master key', async () => {
+    const shared = { SESSIONKIT_STORE: `sqlite:${join(tmp.dir, 'jwt', 'jwt.db')}` };
+    const rotated = await cli(['keys', 'rotate', '--json'], shared);
+    expect(rotated.code).toBe(0);
+    const { kid } = JSON.parse(rotated.stdout) as { kid: string };
+    const run = startCli(['serve', '--port', '0', '--log-level', 'silent'], shared);
+    const url = await started(run);
+    const [, key] = await run.waitFor(/^admin API key \(shown once, store it now\): (ska_\S+)$/m);
+    const jwks = await (await fetch(`${url}/.well-known/jwks.json`)).json() as { keys: Array<{ kid: string }> };
+    expect(jwks.keys.map((k) => k.kid)).toContain(kid);
+    const created = await fetch(`${url}/v1/sessions`, {
+      method: 'POST', headers: { 'X-API-Key': key as string, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ userId: 'u1', tokenType: 'jwt' }),
+    });
+    expect(created.status).toBe(201);
+    const { accessToken } = await created.json() as { accessToken: string };
+    const header = JSON.parse(Buffer.from(accessToken.split('.')[0] as string, 'base64url').toString()) as { kid: string };
+    expect(header.kid).toBe(kid);
+    expect(await stop(run)).toBe(0);
+  });
+
   it('takes its options from a JSON file too, and SIGINT stops it as well', async () => {
     const file = join(tmp.dir, 'config.json');
     writeFileSync(file, JSON.stringify({ port: 0, store: 'memory:', logLevel: 'silent', insecureCookies: true }));
