@@ -66,15 +66,32 @@ export function headerValue(headers: HeaderBag, name: string): string | undefine
   return Array.isArray(value) ? value.join(name === 'cookie' ? '; ' : ', ') : value;
 }
 
-/** The value of one cookie in the request, or undefined. */
+/**
+ * The value of one cookie in the request, or undefined; the first one wins when a name repeats
+ * (as in the `cookie` package). It scans for the one name instead of parsing every cookie, since
+ * it runs on every request; values with `%` escapes are decoded by the `cookie` package.
+ *
+ * @example readCookie({ cookie: 'a=1; sessionkit-csrf=xyz' }, 'sessionkit-csrf') // 'xyz'
+ */
 export function readCookie(headers: HeaderBag, name: string): string | undefined {
   const header = headerValue(headers, 'cookie');
-  if (!header || !header.includes(name)) return undefined;
-  try {
-    return parseCookies(header)[name];
-  } catch {
-    return undefined;
+  if (!header) return undefined;
+  const needle = `${name}=`;
+  for (let at = header.indexOf(needle); at !== -1; at = header.indexOf(needle, at + 1)) {
+    let before = at - 1;
+    while (before >= 0 && (header[before] === ' ' || header[before] === '\t')) before -= 1;
+    if (before >= 0 && header[before] !== ';') continue;
+    const end = header.indexOf(';', at);
+    let value = header.slice(at + needle.length, end === -1 ? undefined : end).trim();
+    if (value.length > 1 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    if (!value.includes('%')) return value;
+    try {
+      return parseCookies(`${name}=${value}`)[name];
+    } catch {
+      return undefined;
+    }
   }
+  return undefined;
 }
 
 /**

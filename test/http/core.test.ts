@@ -89,3 +89,16 @@ describe('http core', () => {
     expect(r500.headers['Cache-Control']).toBe('no-store');
   });
 });
+
+describe('readCookie', () => {
+  it('finds one cookie by exact name at a cookie boundary, first one winning, decoding % escapes', async () => {
+    const { readCookie } = await import('../../src/http/core.js');
+    expect(readCookie({ cookie: 'x-sessionkit-csrf=no; sessionkit-csrf=yes' }, 'sessionkit-csrf')).toBe('yes');
+    expect(readCookie({ cookie: 'sessionkit-csrf=first;sessionkit-csrf=second' }, 'sessionkit-csrf')).toBe('first');
+    expect(readCookie({ cookie: 'a=1;  b="quoted" ; c=%41%42' }, 'b')).toBe('quoted');
+    expect(readCookie({ cookie: 'a=1; c=%41%42' }, 'c')).toBe('AB');
+    expect(readCookie({ cookie: 'a=1; c=%E0%A4%A' }, 'c')).toBe('%E0%A4%A');
+    expect(readCookie({ cookie: 'a=1' }, 'b')).toBeUndefined();
+    expect(readCookie({}, 'b')).toBeUndefined();
+  });
+});

@@ -43,7 +43,7 @@ function send(reply: FastifyReply, err: unknown): FastifyReply {
 }
 
 function apply(reply: FastifyReply, changes: ResponseChanges): void {
-  reply.headers(changes.headers);
+  for (const name in changes.headers) reply.header(name, changes.headers[name]);
   for (const cookie of changes.cookies) reply.header('set-cookie', cookie);
 }
 
