@@ -24,7 +24,11 @@ import * as crypto from 'node:crypto';
 import { collectGarbage, measureAll, printTable, printTargets } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
-/** The built library; BENCH_DIST points elsewhere to compare two builds. */
+/**
+ * The built library; BENCH_DIST points elsewhere to compare two builds. BENCH_CORE_PARTS=sqlite
+ * (or memory) runs one part; BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONCURRENCY and
+ * BENCH_SQLITE_SESSIONS change the defaults below.
+ */
 const dist = process.env.BENCH_DIST ? new URL(`file://${process.env.BENCH_DIST.replace(/\/?$/, '/')}`) : new URL('../dist/', import.meta.url);
 
 const SESSIONS = 10_000;
@@ -38,7 +42,9 @@ const DEVICE = { userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/201
 export async function run({ log }) {
   log(`validations per second: each operation runs ${ROUNDS} rounds of ${(SECONDS / ROUNDS).toFixed(1)} s (after warm-up),`);
   log(`alternating with the others; the best round counts. ${CONCURRENCY} async calls in flight (the sync floors: 1).`);
-  await memoryBench(log);
+  const parts = (process.env.BENCH_CORE_PARTS ?? 'memory,sqlite').split(',');
+  if (parts.includes('memory')) await memoryBench(log);
+  if (!parts.includes('sqlite')) return;
   if (existsSync(new URL('stores/sqlite.js', dist))) await sqliteBench(log);
   else log('\n(SQLite part skipped: dist/stores/sqlite.js is missing; run `npm run build`)');
 }
@@ -151,7 +157,7 @@ const sha256Hex = typeof crypto.hash === 'function'
  * small enough to stay in SQLite's page cache (16 MiB by default) in both, so the comparison shows
  * what the table's size costs. A wider hot set at 1M is measured too, for information.
  */
-const SQLITE_HOT = 2_000;
+const SQLITE_HOT = 1_000;
 const SQLITE_WIDE = 20_000;
 const SQLITE_TOTAL = Number(process.env.BENCH_SQLITE_SESSIONS ?? 1_000_000);
 
