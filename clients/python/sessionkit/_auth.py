@@ -1,0 +1,111 @@
+"""What the WSGI and ASGI middlewares share: finding the token, checking CSRF, error answers.
+
+The rules mirror the service's own (src/http/core.ts, src/http/csrf.ts): the token comes from the
+session cookie or ``Authorization: Bearer``, never both; cookie-authenticated unsafe requests need
+the session's CSRF token in ``X-CSRF-Token`` and must not be cross-site; Bearer requests are exempt
+(a browser never attaches a Bearer header on its own, so there is nothing to forge).
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import re
+import urllib.parse
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from .client import SessionkitClient
+from .errors import CsrfFailed, InvalidRequest, SessionkitError, TokenError, TokenMalformed, TokenMissing
+
+DEFAULT_COOKIE = "__Host-sessionkit"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_MAX_TOKEN = 4096
+_BEARER = re.compile(r"^\s*bearer(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
+
+
+def read_cookie(header: Optional[str], name: str) -> Optional[str]:
+    """The first cookie called ``name`` in a ``Cookie`` header (lenient: bad pairs are skipped)."""
+    if not header:
+        return None
+    for pair in header.split(";"):
+        key, sep, value = pair.partition("=")
+        if sep and key.strip() == name:
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            return urllib.parse.unquote(value) or None
+    return None
+
+
+def extract_token(cookie_header: Optional[str], authorization: Optional[str], cookie_name: str) -> Tuple[Optional[str], Optional[str]]:
+    """``(token, source)`` with source ``"cookie"`` / ``"bearer"``, or ``(None, None)``."""
+    cookie_token = read_cookie(cookie_header, cookie_name)
+    bearer = None
+    if authorization is not None:
+        match = _BEARER.match(authorization)
+        if match:
+            bearer = (match.group(1) or "").strip()
+            if not bearer:
+                raise TokenMalformed("Authorization: Bearer carries no token")
+    if cookie_token is not None and bearer is not None:
+        raise InvalidRequest("send the session token in the cookie or in Authorization: Bearer, not both")
+    token, source = (bearer, "bearer") if bearer is not None else (cookie_token, "cookie" if cookie_token else None)
+    if token is not None and len(token) > _MAX_TOKEN:
+        raise TokenMalformed("the session token is too long")
+    return token, source
+
+
+class Authenticator:
+    """Finds, validates (through the client's short cache) and CSRF-checks a request's token."""
+
+    def __init__(self, client: SessionkitClient, *, cookie_name: str = DEFAULT_COOKIE, csrf: bool = True,
+                 optional: bool = False, exclude_paths: Sequence[str] = ()) -> None:
+        if not isinstance(client, SessionkitClient):
+            raise TypeError("client must be a SessionkitClient")
+        self.client = client
+        self.cookie_name = cookie_name
+        self.csrf = csrf
+        self.optional = optional
+        self.exclude_paths = tuple(exclude_paths)
+
+    def excluded(self, path: str) -> bool:
+        return any(path == p or path.startswith(p.rstrip("/") + "/") for p in self.exclude_paths)
+
+    def check(self, token: Optional[str], source: Optional[str], method: str, headers: Dict[str, str],
+              answer: Optional[Dict[str, Any]]) -> None:
+        """Raises CsrfFailed for a cookie-authenticated unsafe request without the right token."""
+        if not self.csrf or source != "cookie" or method.upper() in SAFE_METHODS or answer is None:
+            return
+        if headers.get("sec-fetch-site", "").lower() == "cross-site":
+            raise CsrfFailed("cross-site request refused: Sec-Fetch-Site is cross-site")
+        presented = headers.get(CSRF_HEADER, "")
+        expected = answer.get("csrfToken", "")
+        if not presented or not expected or not hmac.compare_digest(presented.encode(), expected.encode()):
+            raise CsrfFailed("missing or wrong X-CSRF-Token header")
+
+    def authenticate_sync(self, method: str, headers: Dict[str, str]) -> Tuple[Optional[Dict[str, Any]], Optional[str], Optional[SessionkitError]]:
+        """``(answer, source, error)``; ``error`` is set when the request must be refused."""
+        try:
+            token, source = extract_token(headers.get("cookie"), headers.get("authorization"), self.cookie_name)
+            if token is None:
+                raise TokenMissing("no session token: send the session cookie or Authorization: Bearer")
+            answer = self.client.validation(token, cached=True)
+            self.check(token, source, method, headers, answer)
+            return answer, source, None
+        except TokenError as err:
+            return None, None, (None if self.optional else err)
+        except SessionkitError as err:
+            return None, None, err
+
+
+def error_response(err: SessionkitError) -> Tuple[int, List[Tuple[str, str]], bytes]:
+    """``(status, headers, body)`` answering a refused request with the service's JSON error."""
+    status = err.status or 503
+    body = json.dumps(err.to_body()).encode("utf-8")
+    headers = [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store"),
+               ("Content-Length", str(len(body)))]
+    if status == 401:
+        headers.append(("WWW-Authenticate", 'Bearer error="invalid_token"'))
+    if err.retry_after is not None:
+        headers.append(("Retry-After", str(err.retry_after)))
+    return status, headers, body

@@ -1,0 +1,105 @@
+"""ASGI middleware: every HTTP request must carry a live sessionkit session (FastAPI, Starlette).
+
+The same rules as the WSGI middleware (see ``sessionkit.wsgi``). The session is put in the scope
+as ``scope["sessionkit.session"]`` and in ``scope["state"]["sessionkit_session"]``, so FastAPI and
+Starlette handlers read ``request.state.sessionkit_session`` (and ``sessionkit_csrf_token``).
+Validation through the service runs in a worker thread (the client is synchronous); a cache hit
+answers without leaving the event loop. WebSocket handshakes are checked too (refused with close
+code 1008); lifespan messages pass through untouched.
+
+Example (FastAPI)::
+
+    app = FastAPI()
+    app.add_middleware(SessionkitASGIMiddleware, client=client, exclude_paths=["/login"])
+
+    @app.get("/me")
+    def me(request: Request):
+        return request.state.sessionkit_session
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Awaitable, Callable, Dict, MutableMapping, Optional, Sequence, Tuple
+
+from ._auth import DEFAULT_COOKIE, Authenticator, error_response, extract_token
+from .client import SessionkitClient
+from .errors import SessionkitError
+
+__all__ = ["SessionkitASGIMiddleware"]
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Dict[str, Any]]]
+Send = Callable[[Dict[str, Any]], Awaitable[None]]
+_WANTED = {b"cookie", b"authorization", b"x-csrf-token", b"sec-fetch-site"}
+
+
+def _headers(scope: Scope) -> Dict[str, str]:
+    out: Dict[str, str] = {}
+    for name, value in scope.get("headers") or []:
+        key = bytes(name).lower()
+        if key in _WANTED:
+            text = bytes(value).decode("latin-1")
+            # Several Cookie headers (HTTP/2) are one list; other repeated headers: the first wins.
+            if key == b"cookie" and "cookie" in out:
+                out["cookie"] += "; " + text
+            else:
+                out.setdefault(key.decode(), text)
+    return out
+
+
+class SessionkitASGIMiddleware:
+    """Wraps an ASGI app; options as for ``SessionkitMiddleware`` (WSGI)."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]], client: SessionkitClient, *,
+                 cookie_name: str = DEFAULT_COOKIE, csrf: bool = True, optional: bool = False,
+                 exclude_paths: Sequence[str] = ()) -> None:
+        self.app = app
+        self.auth = Authenticator(client, cookie_name=cookie_name, csrf=csrf, optional=optional,
+                                  exclude_paths=exclude_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope.get("type")
+        if kind not in ("http", "websocket") or self.auth.excluded(scope.get("path", "") or "/"):
+            await self.app(scope, receive, send)
+            return
+        method = scope.get("method", "GET") if kind == "http" else "GET"
+        answer, source, error = await self._authenticate(method, _headers(scope))
+        if error is not None:
+            if kind == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            status, headers, body = error_response(error)
+            await send({"type": "http.response.start", "status": status,
+                        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        session = answer["session"] if answer else None
+        csrf_token = answer.get("csrfToken") if answer else None
+        scope = dict(scope)
+        scope["sessionkit.session"] = session
+        scope["sessionkit.csrf_token"] = csrf_token
+        scope["sessionkit.token_source"] = source
+        # A copy: the server may share one state dict between requests (lifespan state).
+        state = dict(scope.get("state") or {})
+        state.update(sessionkit_session=session, sessionkit_csrf_token=csrf_token)
+        scope["state"] = state
+        await self.app(scope, receive, send)
+
+    async def _authenticate(self, method: str, headers: Dict[str, str]) -> Tuple[Optional[Dict[str, Any]], Optional[str], Optional[SessionkitError]]:
+        # The cache answers most requests: only a miss pays for a thread and a round trip.
+        if self.auth.client.cache.enabled:
+            quick = self._from_cache(method, headers)
+            if quick is not None:
+                return quick
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self.auth.authenticate_sync, method, headers)
+
+    def _from_cache(self, method: str, headers: Dict[str, str]) -> Optional[Tuple[Optional[Dict[str, Any]], Optional[str], Optional[SessionkitError]]]:
+        try:
+            token, _ = extract_token(headers.get("cookie"), headers.get("authorization"), self.auth.cookie_name)
+        except SessionkitError:
+            return None
+        if token is None or self.auth.client.cache.get(token) is None:
+            return None
+        # A hit: authenticate_sync answers from the cache too, without I/O.
+        return self.auth.authenticate_sync(method, headers)

@@ -1,0 +1,232 @@
+"""The HTTP client of the sessionkit service (docs/API.md), over ``urllib`` only.
+
+Backend calls (create, validate, revoke, revoke_all, list) authenticate with the API key;
+calls made on behalf of an end user (renew, current, logout, list_mine, revoke_others) carry the
+user's token as ``Authorization: Bearer``; ``refresh`` carries the refresh token in the body.
+Responses are the service's JSON as plain dicts. Every call has a timeout; a service that cannot
+be reached raises ``ServiceUnavailable``, an error answer raises the exception of its code.
+
+Example::
+
+    client = SessionkitClient("http://127.0.0.1:8080", api_key=os.environ["SESSIONKIT_API_KEY"])
+    issued = client.create("u1", roles=["user"], device={"userAgent": ua, "ip": ip})
+    session = client.validate(issued["token"])      # raises SessionExpired, SessionRevoked, ...
+    client.revoke(session["id"])
+"""
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any, Callable, Dict, List, Optional
+
+from .cache import ValidationCache
+from .errors import ServiceUnavailable, SessionkitError, TokenError, TokenMissing, error_from_response
+
+__all__ = ["SessionkitClient"]
+
+_MAX_TOKEN = 4096
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """The service never redirects; following one would send the API key somewhere else."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[override]
+        return None
+
+
+class SessionkitClient:
+    """A client of one sessionkit service.
+
+    ``timeout`` (seconds) bounds each request. ``cache_ttl`` / ``cache_size`` configure the
+    validation cache used by :meth:`validate_cached` (the middlewares' path); :meth:`validate`
+    always asks the service. Environment proxies are ignored unless an ``opener`` says otherwise:
+    the API key should go to the service and nowhere else.
+    """
+
+    def __init__(self, base_url: str, api_key: Optional[str] = None, *, timeout: float = 5.0,
+                 cache_ttl: float = 1.0, cache_size: int = 10_000,
+                 clock: Optional[Callable[[], float]] = None,
+                 opener: Optional[urllib.request.OpenerDirector] = None,
+                 user_agent: str = "sessionkit-python/0.1") -> None:
+        parsed = urllib.parse.urlsplit(base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError("base_url must be an http(s) URL such as http://127.0.0.1:8080")
+        if timeout <= 0:
+            raise ValueError("timeout must be > 0 seconds")
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.timeout = timeout
+        self.user_agent = user_agent
+        self.cache = ValidationCache(cache_ttl, cache_size, clock) if clock else ValidationCache(cache_ttl, cache_size)
+        self._opener = opener or urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+
+    def __repr__(self) -> str:
+        # Never the key: only whether there is one.
+        return f"SessionkitClient({self.base_url!r}, api_key={'set' if self._api_key else None})"
+
+    # -- backend calls (API key) ---------------------------------------------------------------
+
+    def create(self, user_id: str, *, roles: Optional[List[str]] = None,
+               device: Optional[Dict[str, Optional[str]]] = None, data: Optional[Dict[str, Any]] = None,
+               replaces: Optional[str] = None, token_type: str = "opaque") -> Dict[str, Any]:
+        """Creates a session for a user the app has authenticated.
+
+        Returns ``{session, token, expiresAt, csrfToken}``, or with ``token_type="jwt"``
+        ``{session, accessToken, refreshToken, accessTokenExpiresAt, expiresAt, csrfToken}``.
+        ``replaces`` is the token of the session this login replaces (it is revoked: no fixation).
+        """
+        body: Dict[str, Any] = {"userId": user_id, "tokenType": token_type}
+        if roles is not None:
+            body["roles"] = roles
+        if device is not None:
+            body["device"] = device
+        if data is not None:
+            body["data"] = data
+        if replaces is not None:
+            body["replaces"] = replaces
+            self.cache.forget_token(replaces)
+        return self._call("POST", "/v1/sessions", body=body, api_key=True)
+
+    def validate(self, token: str) -> Dict[str, Any]:
+        """The session of an opaque token or JWT access token (asks the service every time)."""
+        return self.validation(token)["session"]
+
+    def validate_cached(self, token: str) -> Dict[str, Any]:
+        """Like :meth:`validate`, answered from the short validation cache when it can be."""
+        return self.validation(token, cached=True)["session"]
+
+    def validation(self, token: str, *, cached: bool = False) -> Dict[str, Any]:
+        """The whole validation answer ``{session, csrfToken}``; ``cached`` allows the cache."""
+        self._check_token(token)
+        if cached:
+            hit = self.cache.get(token)
+            if hit is not None:
+                return hit
+        try:
+            answer = self._call("POST", "/v1/sessions/validate", body={"token": token}, api_key=True)
+        except TokenError:
+            self.cache.forget_token(token)
+            raise
+        self.cache.put(token, answer)
+        return answer
+
+    def revoke(self, session_id: str) -> bool:
+        """Revokes one session by id; False when there was no live session with that id."""
+        self.cache.forget_session(session_id)
+        try:
+            self._call("DELETE", f"/v1/sessions/{_segment(session_id)}", api_key=True)
+        except SessionkitError as err:
+            if err.status == 404:
+                return False
+            raise
+        return True
+
+    def revoke_all(self, user_id: str, *, except_session: Optional[str] = None) -> int:
+        """Revokes every session of a user (but ``except_session``); the number revoked."""
+        self.cache.forget_user(user_id, except_session)
+        query = f"?except={urllib.parse.quote(except_session, safe='')}" if except_session else ""
+        return int(self._call("DELETE", f"/v1/users/{_segment(user_id)}/sessions{query}", api_key=True)["revoked"])
+
+    def list(self, user_id: str) -> List[Dict[str, Any]]:
+        """A user's live sessions (devices)."""
+        return self._call("GET", f"/v1/users/{_segment(user_id)}/sessions", api_key=True)["sessions"]
+
+    def jwks(self) -> Dict[str, Any]:
+        """The service's public signing keys."""
+        return self._call("GET", "/.well-known/jwks.json")
+
+    # -- calls on behalf of an end user (their token) ------------------------------------------
+
+    def current(self, token: str) -> Dict[str, Any]:
+        """The session of ``token`` as its owner sees it (slides the idle expiry)."""
+        return self._call("GET", "/v1/sessions/current", bearer=token)["session"]
+
+    def renew(self, token: str) -> Dict[str, Any]:
+        """Rotates the token: ``{session, token, expiresAt, csrfToken}``; the old token dies after a short grace."""
+        result = self._call("POST", "/v1/sessions/current/renew", bearer=token)
+        self.cache.forget_token(token)
+        return result
+
+    def refresh(self, refresh_token: str) -> Dict[str, Any]:
+        """Rotates a refresh token: a new access token and refresh token (a reused one raises RefreshReused)."""
+        self._check_token(refresh_token)
+        return self._call("POST", "/v1/sessions/refresh", body={"refreshToken": refresh_token})
+
+    def logout(self, token: str) -> None:
+        """Revokes the session of ``token``."""
+        hit = self.cache.get(token)
+        self.cache.forget_token(token)
+        self._call("DELETE", "/v1/sessions/current", bearer=token)
+        if hit is not None:
+            self.cache.forget_session(hit["session"]["id"])
+
+    def list_mine(self, token: str) -> List[Dict[str, Any]]:
+        """The sessions of the token's user on all devices (``current`` marks this one)."""
+        return self._call("GET", "/v1/sessions", bearer=token)["sessions"]
+
+    def revoke_others(self, token: str) -> int:
+        """Logs the token's user out of every other device; the number revoked."""
+        revoked = int(self._call("DELETE", "/v1/sessions?others=true", bearer=token)["revoked"])
+        self.cache.clear()
+        return revoked
+
+    # -- transport -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_token(token: Any) -> None:
+        if not isinstance(token, str) or token == "":
+            raise TokenMissing("no token given")
+
+    def _call(self, method: str, path: str, *, body: Optional[Dict[str, Any]] = None,
+              api_key: bool = False, bearer: Optional[str] = None) -> Any:
+        headers = {"Accept": "application/json", "User-Agent": self.user_agent}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        if api_key:
+            if not self._api_key:
+                raise SessionkitError("this call needs an API key (SessionkitClient(url, api_key=...))",
+                                      code="api_key_missing")
+            headers["X-API-Key"] = self._api_key
+        if bearer is not None:
+            self._check_token(bearer)
+            if len(bearer) > _MAX_TOKEN or any(c in bearer for c in "\r\n"):
+                raise error_from_response(401, {"error": "token_malformed", "message": "the session token is not well-formed"})
+            headers["Authorization"] = f"Bearer {bearer}"
+        request = urllib.request.Request(self.base_url + path, data=data, headers=headers, method=method)
+        try:
+            with self._opener.open(request, timeout=self.timeout) as response:
+                return _json(response.read(), response.status, response.headers.get("X-Request-Id"))
+        except urllib.error.HTTPError as err:
+            with err:
+                raw = err.read()
+            request_id = err.headers.get("X-Request-Id") if err.headers else None
+            try:
+                parsed = json.loads(raw.decode("utf-8")) if raw else None
+            except ValueError:
+                parsed = None
+            raise error_from_response(err.code, parsed, request_id,
+                                      err.headers.get("Retry-After") if err.headers else None) from None
+        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as err:
+            reason = getattr(err, "reason", err)
+            raise ServiceUnavailable(f"the session service at {self.base_url} could not be reached: {reason}") from None
+
+
+def _segment(value: str) -> str:
+    if not isinstance(value, str) or value == "":
+        raise ValueError("an id must be a non-empty string")
+    return urllib.parse.quote(value, safe="")
+
+
+def _json(raw: bytes, status: int, request_id: Optional[str]) -> Any:
+    if status == 204 or not raw:
+        return None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except ValueError:
+        raise ServiceUnavailable(f"the service answered HTTP {status} with a body that is not JSON",
+                                 status=502, request_id=request_id) from None

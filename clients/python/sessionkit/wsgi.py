@@ -1,0 +1,69 @@
+"""WSGI middleware: every request must carry a live sessionkit session (Flask, Django, any WSGI app).
+
+The middleware reads the session cookie or ``Authorization: Bearer``, validates the token through
+the service (with the client's short, revocation-aware cache), checks CSRF on cookie-authenticated
+writes, and puts the result in the environ:
+
+- ``environ["sessionkit.session"]``: the session dict (``id``, ``userId``, ``roles``, ...)
+- ``environ["sessionkit.csrf_token"]``: the session's CSRF token, for the app's forms and scripts
+- ``environ["sessionkit.token_source"]``: ``"cookie"`` or ``"bearer"``
+
+A refused request is answered by the middleware with the service's JSON error body: 401 (with
+``WWW-Authenticate``) for a missing, malformed, expired or revoked token, 403 for CSRF, 429 when
+the service rate-limits, 503 when the service cannot be reached (fail closed).
+
+Example (Flask)::
+
+    client = SessionkitClient("http://127.0.0.1:8080", api_key=os.environ["SESSIONKIT_API_KEY"])
+    app.wsgi_app = SessionkitMiddleware(app.wsgi_app, client, exclude_paths=["/login"])
+
+    @app.get("/me")
+    def me():
+        return request.environ["sessionkit.session"]
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Iterable, Sequence
+
+from ._auth import DEFAULT_COOKIE, Authenticator, error_response
+from .client import SessionkitClient
+
+__all__ = ["SessionkitMiddleware"]
+
+WSGIApp = Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def _headers(environ: Dict[str, Any]) -> Dict[str, str]:
+    wanted = {"HTTP_COOKIE": "cookie", "HTTP_AUTHORIZATION": "authorization",
+              "HTTP_X_CSRF_TOKEN": "x-csrf-token", "HTTP_SEC_FETCH_SITE": "sec-fetch-site"}
+    return {name: environ[key] for key, name in wanted.items() if isinstance(environ.get(key), str)}
+
+
+class SessionkitMiddleware:
+    """Wraps a WSGI app. Options: ``cookie_name`` (``__Host-sessionkit``; ``sessionkit`` when the
+    service runs with insecure cookies), ``csrf`` (on), ``optional`` (requests without a live
+    session pass with ``sessionkit.session`` set to None), ``exclude_paths`` (path prefixes that
+    skip the check entirely, e.g. the login page)."""
+
+    def __init__(self, app: WSGIApp, client: SessionkitClient, *, cookie_name: str = DEFAULT_COOKIE,
+                 csrf: bool = True, optional: bool = False, exclude_paths: Sequence[str] = ()) -> None:
+        self.app = app
+        self.auth = Authenticator(client, cookie_name=cookie_name, csrf=csrf, optional=optional,
+                                  exclude_paths=exclude_paths)
+
+    def __call__(self, environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if self.auth.excluded(environ.get("PATH_INFO", "") or "/"):
+            return self.app(environ, start_response)
+        answer, source, error = self.auth.authenticate_sync(environ.get("REQUEST_METHOD", "GET"), _headers(environ))
+        if error is not None:
+            status, headers, body = error_response(error)
+            start_response(f"{status} {_REASONS.get(status, 'Error')}", headers)
+            return [body]
+        environ["sessionkit.session"] = answer["session"] if answer else None
+        environ["sessionkit.csrf_token"] = answer.get("csrfToken") if answer else None
+        environ["sessionkit.token_source"] = source
+        return self.app(environ, start_response)
+
+
+_REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 409: "Conflict",
+            429: "Too Many Requests", 502: "Bad Gateway", 503: "Service Unavailable"}
