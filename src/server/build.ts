@@ -16,6 +16,7 @@ import { createLimiter } from './limiter-setup.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { collectOpenApi } from './openapi.js';
 import type { AttemptLimiter } from './rate-limit.js';
+import { monitoringRoutes } from './dashboard/index.js';
 import { jwtRoutes } from './routes/jwt.js';
 import { opsRoutes } from './routes/ops.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -142,6 +143,11 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
     tokenPrefix: config.tokenPrefix, ownOrigin: auth.ownOrigin,
   });
   opsRoutes(app, { store, auth, metrics, openapi: openapi.document });
+  monitoringRoutes(app, {
+    sessions, store, auth, logger, insecureCookies: config.insecureCookies, adminKeyConfigured: config.adminKey !== null,
+    allowedOrigins: config.allowedOrigins.length > 0 ? config.allowedOrigins : config.publicUrl ? [config.publicUrl] : [],
+    lifetime: config.absoluteTimeout,
+  });
 
   let sweeper: NodeJS.Timeout | null = null;
   if (config.sweepInterval > 0) {

@@ -61,6 +61,7 @@ export function collectOpenApi(app: FastifyInstance, info: { title: string; vers
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key (`sessionkit keys create`); scopes `sessions` or `admin`.' },
           bearer: { type: 'http', scheme: 'bearer', description: 'The session token (or JWT access token) in `Authorization: Bearer`.' },
           refreshCookie: { type: 'apiKey', in: 'cookie', name: '__Host-sessionkit-refresh', description: 'The refresh-token cookie of a JWT session created with setCookie (`sessionkit-refresh` with insecureCookies); needs `X-CSRF-Token` and a same-origin `Origin` or `Sec-Fetch-Site`.' },
+          dashboardCookie: { type: 'apiKey', in: 'cookie', name: '__Host-sessionkit-dashboard', description: 'The dashboard sign-in cookie set by `POST /dashboard/login` (`sessionkit-dashboard` with insecureCookies). Writes also need its `X-CSRF-Token` and a same-origin `Origin` or `Sec-Fetch-Site`.' },
           sessionCookie: { type: 'apiKey', in: 'cookie', name: '__Host-sessionkit', description: 'The session cookie (`sessionkit` with insecureCookies). Unsafe methods also need `X-CSRF-Token` and a same-origin `Origin` or `Sec-Fetch-Site`.' },
         },
       },

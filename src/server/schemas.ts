@@ -34,6 +34,9 @@ export const sessionSchema = {
     userId: { type: 'string' },
     roles: { type: 'array', items: { type: 'string' } },
     createdAt: time, lastSeenAt: time, idleExpiresAt: time, absoluteExpiresAt: time,
+    idleTimeout: { type: 'integer', description: 'The effective idle timeout of this session, in milliseconds.' },
+    absoluteTimeout: { type: 'integer', description: 'The effective absolute lifetime of this session, in milliseconds.' },
+    policy: { type: ['string', 'null'], description: 'The role whose policy set the timeouts (the most restrictive of the roles), or null for the defaults.' },
     device: deviceSchema,
     data: { type: 'object', additionalProperties: true },
     current: { type: 'boolean', description: "Only in lists of the caller's own sessions: whether this is the caller's session." },
@@ -112,6 +115,10 @@ export interface SessionJson {
   lastSeenAt: string;
   idleExpiresAt: string;
   absoluteExpiresAt: string;
+  /** Effective timeouts (ms) and the role policy that set them (null: the defaults). */
+  idleTimeout: number;
+  absoluteTimeout: number;
+  policy: string | null;
   device: Session['device'];
   data: Record<string, unknown>;
   current?: boolean;
@@ -127,6 +134,7 @@ export function sessionJson(s: Session, current?: boolean): SessionJson {
     id: s.id, userId: s.userId, roles: s.roles,
     createdAt: s.createdAt.toISOString(), lastSeenAt: s.lastSeenAt.toISOString(),
     idleExpiresAt: s.idleExpiresAt.toISOString(), absoluteExpiresAt: s.absoluteExpiresAt.toISOString(),
+    idleTimeout: s.idleTimeout, absoluteTimeout: s.absoluteTimeout, policy: s.policy,
     device: s.device, data: s.data,
   };
   if (current !== undefined) out.current = current;

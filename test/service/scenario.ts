@@ -3,6 +3,7 @@
 // /openapi.json through the client.
 import { expect } from 'vitest';
 import { cookieValue, type serviceClient } from './client.js';
+import { MONITORING_ROUTES, monitoringScenario } from '../audit/service-scenario.js';
 
 export interface ScenarioOptions {
   adminKey: string;
@@ -25,9 +26,10 @@ export const DOCUMENTED_ROUTES = [
   'GET /v1/users/{userId}/sessions', 'DELETE /v1/users/{userId}/sessions', 'GET /v1/audit',
   'GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json',
   'POST /v1/sessions/refresh', 'GET /.well-known/jwks.json', 'POST /v1/keys/rotate',
+  ...MONITORING_ROUTES,
 ];
 export const ABSENT_ROUTES = [
-  'POST /v1/backchannel-logout', 'GET /dashboard', 'GET /v1/events', 'POST /v1/sessions/current/reauthenticate',
+  'POST /v1/backchannel-logout', 'POST /v1/sessions/current/reauthenticate',
 ];
 
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0';
@@ -311,6 +313,9 @@ export async function runScenario(client: Client, o: ScenarioOptions): Promise<v
   expect((await call('GET', '/v1/sessions/current', { ip: '203.0.113.10', headers: bearer(tokenA) })).status).toBe(200);
   const limitedEvents = await call('GET', '/v1/audit?type=session.rejected&limit=50', { headers: admin });
   expect(limitedEvents.body.events.some((ev: { reason: string; ip: string }) => ev.reason === 'rate_limited' && ev.ip === attacker)).toBe(true);
+
+  // The audit trail's live stream, stats and the dashboard (test/audit/service-scenario.ts).
+  await monitoringScenario(client, o);
 
   // Every documented route was exercised.
   expect([...checker.seen].sort()).toEqual([...DOCUMENTED_ROUTES].sort());

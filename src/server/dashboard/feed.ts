@@ -30,8 +30,10 @@ export interface AuditFeed {
   read(cursor: number, limit: number): Promise<StoredAuditEvent[]>;
   /** Calls `listener(events)` after each poll that found events; polls while anyone listens. */
   subscribe(listener: (events: StoredAuditEvent[]) => void): () => void;
-  /** Makes sure the head is known (one query), then resolves with it. */
+  /** Makes sure the head is known (one query the first time), then resolves with it. */
   ready(): Promise<number>;
+  /** Asks the store for its newest seq now (one query) and resolves with it. */
+  newest(): Promise<number>;
   /** Stops polling for good. */
   close(): void;
 }
@@ -58,15 +60,20 @@ export function auditFeed(store: SessionStore, options: AuditFeedOptions = {}): 
   let failing = false;
   let closed = false;
 
+  async function newest(): Promise<number> {
+    const found = await store.queryAudit({ limit: 1 });
+    return found[0]?.seq ?? 0;
+  }
+
   function ready(): Promise<number> {
-    known ??= store.queryAudit({ limit: 1 }).then((newest) => {
-      head = Math.max(head, newest[0]?.seq ?? 0);
+    known ??= newest().then((seq) => {
+      head = Math.max(head, seq);
       return head;
     }, (err: unknown) => {
       known = null;
       throw err;
     });
-    return known;
+    return known.then(() => head);
   }
 
   function remember(events: StoredAuditEvent[]): void {
@@ -141,6 +148,7 @@ export function auditFeed(store: SessionStore, options: AuditFeedOptions = {}): 
       };
     },
     ready,
+    newest,
     close() {
       closed = true;
       stop();
