@@ -187,8 +187,10 @@ const APP_JS = String.raw`// The live dashboard: reads /v1/stats, follows /v1/ev
   var lastSeq = null;
   var statsTimer = null;
   var statsBusy = false;
+  var statsAgain = false;
   function loadStats() {
-    if (statsBusy) return Promise.resolve();
+    // One request at a time; a change noticed meanwhile asks again as soon as it is answered.
+    if (statsBusy) { statsAgain = true; return Promise.resolve(); }
     statsBusy = true;
     return api('GET', '/v1/stats').then(function (s) {
       $('active-count').textContent = String(s.activeSessions);
@@ -202,7 +204,10 @@ const APP_JS = String.raw`// The live dashboard: reads /v1/stats, follows /v1/ev
       if (lastSeq === null) { lastSeq = s.lastSeq; startEvents(); }
     }).catch(function (err) {
       $('updated').textContent = 'stats unavailable: ' + err.message;
-    }).then(function () { statsBusy = false; });
+    }).then(function () {
+      statsBusy = false;
+      if (statsAgain) { statsAgain = false; statsSoon(); }
+    });
   }
   function statsSoon() {
     if (statsTimer) return;
