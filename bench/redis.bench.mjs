@@ -1,0 +1,191 @@
+// Redis store: validations per second through the session manager next to express-session's
+// connect-redis@9 `get` (node-redis 5) and a bare ioredis GET, on the same Redis server; round trips
+// per validate and per create (counted at the client); Redis memory per session (`used_memory`
+// delta over 100,000 sessions, each in its user's index) next to connect-redis.
+//
+// The server: BENCH_REDIS_URL if set, else a redis-server this module starts on a free port (so the
+// memory figures see nothing else), else it is skipped. Run: `npm run build && node bench/run.mjs redis`.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { collectGarbage, formatNumber, measureAll, printTable, printTargets } from './lib.mjs';
+
+const require = createRequire(import.meta.url);
+const dist = process.env.BENCH_DIST ? new URL(`file://${process.env.BENCH_DIST.replace(/\/?$/, '/')}`) : new URL('../dist/', import.meta.url);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+const TOKENS = 1_000;
+const MEMORY_SESSIONS = Number(process.env.BENCH_REDIS_MEMORY_SESSIONS ?? 100_000);
+const DEVICE = { userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', ip: '203.0.113.7' };
+const SECRET = 'redis-benchmark-secret-0123456789abcdef';
+
+export async function run({ log }) {
+  const server = await redisServer(log);
+  if (!server) return;
+  const { Redis } = require('ioredis');
+  const { createClient } = require('redis');
+  const { RedisStore } = await import('connect-redis');
+  const { createSessionManager } = await import(new URL('index.js', dist).href);
+  const { redisStore } = await import(new URL('stores/redis.js', dist).href);
+  const admin = new Redis(server.url);
+  const nodeRedis = createClient({ url: server.url });
+  nodeRedis.on('error', () => {});
+  await nodeRedis.connect();
+  const store = await redisStore({ url: server.url, prefix: 'skb:' });
+  try {
+    log(`server ${server.label}; ${CONCURRENCY} calls in flight; ${TOKENS} sessions read round-robin; default touchInterval (60 s),`);
+    log(`so a validation reads once and writes nothing. ${ROUNDS} rounds of ${(SECONDS / ROUNDS).toFixed(1)} s per operation, alternating; the best round counts.`);
+    const sessions = createSessionManager({ store, secret: SECRET, maxSessionsPerUser: 10 });
+    const tokens = [];
+    for (let i = 0; i < TOKENS; i += 1) tokens.push((await sessions.create({ userId: `user-${i}`, roles: ['user'], device: DEVICE })).token);
+    const connectStore = new RedisStore({ client: nodeRedis, prefix: 'cr:' });
+    const sids = tokens.map((_, i) => `sid-${i}`);
+    for (const sid of sids) await connectStore.set(sid, expressSession(sid));
+    await admin.set('floor', 'x'.repeat(250));
+
+    const [floor, connect, mine] = await measureAll([
+      { name: 'ioredis GET (floor)', fn: () => store.client.get('floor'), options: { concurrency: CONCURRENCY } },
+      { name: 'connect-redis get', fn: (i) => connectStore.get(sids[i % TOKENS]), options: { concurrency: CONCURRENCY } },
+      { name: 'sessionkit validate', fn: (i) => sessions.validate(tokens[i % TOKENS]), options: { concurrency: CONCURRENCY } },
+    ], { rounds: ROUNDS, seconds: SECONDS, between: collectGarbage });
+    mine.vs = connect.name;
+    connect.vs = floor.name;
+    printTable(log, [floor, connect, mine], { title: 'validations per second (Redis)', baseline: floor.name });
+
+    // Round trips, counted where the client writes commands to the socket.
+    const sent = countCommands(store.client);
+    const perValidate = await roundTrips(sent, 1000, (i) => sessions.validate(tokens[i % TOKENS]));
+    const perCreate = await roundTrips(sent, 1000, (i) => sessions.create({ userId: `rt-${i % 50}`, device: DEVICE }));
+    const perRevoke = await roundTrips(sent, 200, async (i) => {
+      const s = await store.listForUser(`rt-${i % 50}`, Date.now());
+      if (s[0]) await store.revoke(s[0].id, { reason: 'logout', at: Date.now(), events: [] });
+    });
+    sent.restore();
+    log(`\nround trips: validate ${perValidate.toFixed(2)}, create ${perCreate.toFixed(2)} (with the per-user limit), list + revoke ${perRevoke.toFixed(2)}`);
+
+    // Memory: a clean database per measurement.
+    const memory = [];
+    for (const perUser of MEMORY_SESSIONS > 0 ? [1, 10] : []) {
+      await admin.flushall();
+      const freshStore = await redisStore({ url: server.url, prefix: 'skm:' });
+      const m = createSessionManager({ store: freshStore, secret: SECRET, maxSessionsPerUser: 20 });
+      const bytes = await usedMemoryDelta(admin, async () => {
+        await inFlight(MEMORY_SESSIONS, CONCURRENCY, (i) => m.create({ userId: `member-${Math.floor(i / perUser)}@example.com`, roles: ['user'], device: DEVICE }));
+      });
+      // The audit trail (one chained `session.created` event per session) is measured apart: connect-redis keeps none.
+      const auditBytes = Number(await admin.call('MEMORY', 'USAGE', 'skm:{a}:log', 'SAMPLES', '0'));
+      memory.push({ label: `sessionkit, ${perUser} session(s) per user`, perSession: (bytes - auditBytes) / MEMORY_SESSIONS,
+        auditPerEvent: auditBytes / MEMORY_SESSIONS, recordBytes: await recordBytes(admin) });
+      await freshStore.close();
+    }
+    if (MEMORY_SESSIONS > 0) await admin.flushall();
+    const sample = JSON.stringify(expressSession('sid-x'));
+    const crBytes = MEMORY_SESSIONS === 0 ? 0 : await usedMemoryDelta(admin, async () => {
+      await inFlight(MEMORY_SESSIONS, CONCURRENCY, (i) => connectStore.set(`s${i}-${'x'.repeat(24)}`, expressSession(`s${i}`)));
+    });
+    if (MEMORY_SESSIONS > 0) memory.push({ label: `connect-redis (${sample.length}-byte session JSON)`, perSession: crBytes / MEMORY_SESSIONS, recordBytes: sample.length });
+    log(`\n### Redis memory per session (${formatNumber(MEMORY_SESSIONS)} sessions, used_memory delta)\n`);
+    log('| store | bytes per session (record + user index) | stored value bytes | audit stream bytes per event |');
+    log('| --- | ---: | ---: | ---: |');
+    for (const r of memory) log(`| ${r.label} | ${r.perSession.toFixed(0)} | ${r.recordBytes} | ${r.auditPerEvent === undefined ? 'none kept' : r.auditPerEvent.toFixed(0)} |`);
+
+    printTargets(log, [
+      { label: 'sessionkit validate / connect-redis get', value: mine.opsPerSec / connect.opsPerSec, min: 1.5 },
+      { label: 'round trips per validate', value: perValidate, max: 1 },
+      { label: 'round trips per create', value: perCreate, max: 1 },
+      ...(memory[0] ? [{ label: 'bytes per session (1 per user) / 400', value: memory[0].perSession / 400, max: 1 }] : []),
+    ], { title: 'targets' });
+  } finally {
+    await admin.flushall().catch(() => {});
+    await store.close();
+    await nodeRedis.quit().catch(() => {});
+    admin.disconnect();
+    server.stop();
+  }
+}
+
+/** An express-session record as connect-redis stores it (cookie + a user id). */
+function expressSession(sid) {
+  return { cookie: { originalMaxAge: 86_400_000, expires: new Date(Date.now() + 86_400_000).toISOString(), secure: true, httpOnly: true, path: '/', sameSite: 'lax' }, userId: `user-${sid}` };
+}
+
+function countCommands(client) {
+  const original = client.sendCommand;
+  const counter = { n: 0, restore: () => { client.sendCommand = original; } };
+  client.sendCommand = function counted(command, ...rest) {
+    counter.n += 1;
+    return original.call(this, command, ...rest);
+  };
+  return counter;
+}
+
+async function roundTrips(counter, n, fn) {
+  await fn(0);
+  const before = counter.n;
+  for (let i = 1; i <= n; i += 1) await fn(i);
+  return (counter.n - before) / n;
+}
+
+async function inFlight(total, concurrency, fn) {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < total) await fn(next++);
+  }));
+}
+
+async function usedMemory(admin) {
+  const info = await admin.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)?.[1]);
+}
+
+async function usedMemoryDelta(admin, work) {
+  const before = await usedMemory(admin);
+  await work();
+  return (await usedMemory(admin)) - before;
+}
+
+async function recordBytes(admin) {
+  const [, keys] = await admin.scan('0', 'MATCH', 'skm:{*}:s:*', 'COUNT', 100);
+  const value = keys[0] ? await admin.get(keys[0]) : '';
+  return Buffer.byteLength(value ?? '');
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** BENCH_REDIS_URL, or a redis-server of our own (no persistence), or null (skipped). */
+async function redisServer(log) {
+  if (process.env.BENCH_REDIS_URL) return { url: process.env.BENCH_REDIS_URL, label: process.env.BENCH_REDIS_URL, stop: () => {} };
+  if (spawnSync('redis-server', ['--version']).status !== 0) {
+    log('skipped: no redis-server on the PATH and BENCH_REDIS_URL is not set');
+    return null;
+  }
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'sessionkit-bench-redis-'));
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i += 1) {
+    if (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG') break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const version = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.match(/v=(\S+)/)?.[1];
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    label: `redis-server ${version} started by this module on port ${port} (no persistence)`,
+    stop: () => {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
