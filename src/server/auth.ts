@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SessionError, TOKEN_ERROR_CODES } from '../core/errors.js';
 import type { SessionManager } from '../core/manager.js';
 import type { AuditEvent, RequestContext, Session } from '../core/types.js';
-import { clearSessionCookies, clientIp, extractToken, headerValue, type HttpOptions } from '../http/core.js';
+import { clearSessionCookies, clientIp, extractToken, headerValue, isUnsafeMethod, type HttpOptions } from '../http/core.js';
 import { enforceCsrf } from '../http/csrf.js';
 import type { SessionStore } from '../stores/types.js';
 import { tokenFingerprint } from '../tokens/opaque.js';
@@ -46,8 +46,14 @@ export function createAuth(options: AuthOptions) {
   /** When each blocked IP's refusal was last audited: once per window, so a flood cannot flood the trail. */
   const limitAudited = new Map<string, number>();
 
+  const ips = new WeakMap<FastifyRequest, string | null>();
   function ipOf(request: FastifyRequest): string | null {
-    return clientIp(request.raw.socket.remoteAddress, request.headers, options.http.trustProxy);
+    let ip = ips.get(request);
+    if (ip === undefined) {
+      ip = clientIp(request.raw.socket.remoteAddress, request.headers, options.http.trustProxy);
+      ips.set(request, ip);
+    }
+    return ip;
   }
 
   function context(request: FastifyRequest, actor: string | null = null): RequestContext {
@@ -74,7 +80,8 @@ export function createAuth(options: AuthOptions) {
     if (ip === null) return;
     let ms = 0;
     try {
-      ms = await limiter.blockedFor(ip);
+      const blocked = limiter.blockedFor(ip);
+      ms = typeof blocked === 'number' ? blocked : await blocked;
     } catch (err) {
       // The limiter is a brake, not a gate: a limiter outage must not take valid traffic down.
       options.log.warn({ err: (err as Error).message }, 'rate limiter unavailable');
@@ -143,7 +150,7 @@ export function createAuth(options: AuthOptions) {
     } catch (err) {
       if (err instanceof SessionError && err.code === 'token_malformed') {
         await checkLimit(request, null);
-        metrics.validations.inc({ result: err.code });
+        metrics.countValidation(err.code);
         await noteFailure(request);
       }
       throw err;
@@ -157,13 +164,14 @@ export function createAuth(options: AuthOptions) {
       current = await sessions.validate(token, ctx);
     } catch (err) {
       if (err instanceof SessionError && TOKEN_ERROR_CODES.has(err.code)) {
-        metrics.validations.inc({ result: err.code });
+        metrics.countValidation(err.code);
         await noteFailure(request);
         if (source === 'cookie') reply.header('set-cookie', clearSessionCookies(options.http));
       }
       throw err;
     }
-    metrics.validations.inc({ result: 'ok' });
+    metrics.countValidation('ok');
+    if (source === 'bearer' || !isUnsafeMethod(request.method)) return { session: current, token, source };
     await enforceCsrf(sessions, current, {
       method: request.method, headers: request.headers, source, token,
       allowedOrigins: options.allowedOrigins.length > 0 ? options.allowedOrigins : [ownOrigin(request)], ctx,

@@ -68,6 +68,33 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     },
   };
 
+  // Label lookups hash their label object on every call; requests reuse a few label sets, so the
+  // bound children are kept (bounded: routes x methods x statuses is small, unmatched URLs share one).
+  const requestChildren = new Map<string, { observe(v: number): void }>();
+  function observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${route} ${status}`;
+    let child = requestChildren.get(key);
+    if (!child) {
+      if (requestChildren.size > 2000) requestChildren.clear();
+      child = requestDuration.labels(method, route, String(status));
+      requestChildren.set(key, child);
+    }
+    child.observe(seconds);
+  }
+  const storeChildren = new Map<string, { observe(v: number): void }>();
+  function storeChild(operation: string, outcome: 'ok' | 'error'): { observe(v: number): void } {
+    const key = `${operation} ${outcome}`;
+    let child = storeChildren.get(key);
+    if (!child) storeChildren.set(key, (child = storeDuration.labels(operation, outcome)));
+    return child;
+  }
+  const validationChildren = new Map<string, { inc(): void }>();
+  function countValidation(result: string): void {
+    let child = validationChildren.get(result);
+    if (!child) validationChildren.set(result, (child = validations.labels(result)));
+    child.inc();
+  }
+
   /** Wraps a store so each call's latency is observed; everything else passes through untouched. */
   function timedStore(store: SessionStore): SessionStore {
     const wrapped: SessionStore = Object.create(store) as SessionStore;
@@ -77,13 +104,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       (wrapped as unknown as Record<string, unknown>)[operation] = function timed(...args: unknown[]) {
         const start = performance.now();
         return original.apply(store, args).then(
-          (value) => { storeDuration.observe({ operation, outcome: 'ok' }, (performance.now() - start) / 1000); return value; },
-          (err: unknown) => { storeDuration.observe({ operation, outcome: 'error' }, (performance.now() - start) / 1000); throw err; },
+          (value) => { storeChild(operation, 'ok').observe((performance.now() - start) / 1000); return value; },
+          (err: unknown) => { storeChild(operation, 'error').observe((performance.now() - start) / 1000); throw err; },
         );
       };
     }
     return wrapped;
   }
 
-  return { registry, validations, requestDuration, auditSink, timedStore, rejected };
+  return { registry, countValidation, observeRequest, auditSink, timedStore, rejected };
 }

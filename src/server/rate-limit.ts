@@ -5,8 +5,8 @@
  * guess was right. Other IPs are unaffected.
  */
 export interface AttemptLimiter {
-  /** Milliseconds until `ip` may try again, or 0 when it is not blocked. */
-  blockedFor(ip: string): Promise<number>;
+  /** Milliseconds until `ip` may try again, or 0 when it is not blocked (sync when the counters are local). */
+  blockedFor(ip: string): number | Promise<number>;
   /** Records one failed attempt of `ip`. */
   fail(ip: string): Promise<void>;
   close(): Promise<void>;
@@ -31,7 +31,7 @@ export function memoryLimiter(options: LimitOptions): AttemptLimiter {
     for (const [ip, w] of windows) if (w.resetAt <= t) windows.delete(ip);
   };
   return {
-    async blockedFor(ip) {
+    blockedFor(ip) {
       const w = windows.get(ip);
       if (!w) return 0;
       const t = now();

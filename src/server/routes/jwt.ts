@@ -48,7 +48,7 @@ export async function jwtJson(deps: RouteDeps, issued: IssuedJwtSession): Promis
   return {
     session: sessionJson(issued.session), accessToken: issued.accessToken, refreshToken: issued.refreshToken,
     accessTokenExpiresAt: issued.accessTokenExpiresAt.toISOString(), expiresAt: issued.expiresAt.toISOString(),
-    csrfToken: await deps.sessions.csrfToken(issued.session.id),
+    csrfToken: await deps.csrfToken(issued.session.id),
   };
 }
 

@@ -15,6 +15,8 @@ export interface RouteDeps {
   auth: ServiceAuth;
   http: HttpOptions;
   metrics: ServiceMetrics;
+  /** The CSRF token of a session (the manager's, remembered). */
+  csrfToken(sessionId: string): Promise<string>;
 }
 
 const nullableText = (max: number) => ({ type: ['string', 'null'], maxLength: max });
@@ -84,7 +86,7 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
       return json;
     }
     const issued = await sessions.create(input, ctx);
-    const csrfToken = await sessions.csrfToken(issued.session.id);
+    const csrfToken = await deps.csrfToken(issued.session.id);
     if (body.setCookie) await setSessionCookies(reply, deps, issued.token, issued.session, csrfToken);
     reply.code(201).headers(NO_STORE_HEADERS);
     return { session: sessionJson(issued.session), token: issued.token, expiresAt: issued.expiresAt.toISOString(), csrfToken };
@@ -104,12 +106,12 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
     try {
       session = await sessions.validate(token, auth.context(request, `apikey:${principal.id}`));
     } catch (err) {
-      if (err instanceof SessionError) deps.metrics.validations.inc({ result: err.code });
+      if (err instanceof SessionError) deps.metrics.countValidation(err.code);
       throw err;
     }
-    deps.metrics.validations.inc({ result: 'ok' });
+    deps.metrics.countValidation('ok');
     reply.headers(NO_STORE_HEADERS);
-    return { session: sessionJson(session), csrfToken: await sessions.csrfToken(session.id) };
+    return { session: sessionJson(session), csrfToken: await deps.csrfToken(session.id) };
   });
 
   app.get('/v1/sessions/current', {
@@ -121,7 +123,7 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
   }, async (request, reply) => {
     const { session } = await auth.session(request, reply);
     reply.headers(NO_STORE_HEADERS);
-    return { session: sessionJson(session), csrfToken: await sessions.csrfToken(session.id) };
+    return { session: sessionJson(session), csrfToken: await deps.csrfToken(session.id) };
   });
 
   app.post('/v1/sessions/current/renew', {
@@ -133,7 +135,7 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
   }, async (request, reply) => {
     const caller = await auth.session(request, reply);
     const renewed = await sessions.renew(caller.token, auth.context(request));
-    const csrfToken = await sessions.csrfToken(renewed.session.id);
+    const csrfToken = await deps.csrfToken(renewed.session.id);
     if (caller.source === 'cookie') await setSessionCookies(reply, deps, renewed.token, renewed.session, csrfToken);
     reply.headers(NO_STORE_HEADERS);
     return { session: sessionJson(renewed.session), token: renewed.token, expiresAt: renewed.expiresAt.toISOString(), csrfToken };
