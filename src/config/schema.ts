@@ -198,6 +198,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('host', '127.0.0.1', 'address the service listens on', text(/^[A-Za-z0-9.:[\]-]{1,255}$/, 'a host name or IP address')),
   spec('port', '8080', 'port the service listens on (0 picks a free one)', integer(0, 65535)),
   spec('store', 'sqlite:./data/sessionkit.db', 'session store: memory:, sqlite:<path>, redis://…, redis+cluster://…, redis+sentinel://…, postgres://…, memcached://…', text(/^\S{1,4096}$/, 'a store URL such as memory:, sqlite:./data/sessionkit.db or redis://127.0.0.1:6379', true)),
+  spec('auditStore', null, 'with memcached://: the durable store (sqlite:<path> or postgres://…) that keeps the audit trail and the API and signing keys', text(/^\S{1,4096}$/, 'a store URL such as sqlite:./data/audit.db or postgres://…', true)),
   spec('storePrefix', 'sessionkit', 'key prefix (Redis, Memcached) or schema (PostgreSQL) inside the store, so several deployments can share one server', text(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, 'a letter then up to 62 letters, digits or underscores')),
   spec('idleTimeout', '30m', 'idle timeout (sliding)', duration(1)),
   spec('absoluteTimeout', '8h', 'absolute session lifetime', duration(1)),
@@ -244,6 +245,8 @@ export interface ServiceConfig {
   host: string;
   port: number;
   store: string;
+  /** The durable store beside a Memcached one; null otherwise. */
+  auditStore: string | null;
   storePrefix: string;
   idleTimeout: number;
   absoluteTimeout: number;

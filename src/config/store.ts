@@ -57,7 +57,7 @@ function driverMissing(file: string): (err: unknown) => never {
  *
  * @example const store = await openStore(loadConfig({ env: { SESSIONKIT_STORE: 'memory:' } }))
  */
-export async function openStore(config: Pick<ServiceConfig, 'store' | 'storePrefix'>): Promise<SessionStore> {
+export async function openStore(config: Pick<ServiceConfig, 'store' | 'storePrefix'> & { auditStore?: string | null }): Promise<SessionStore> {
   const target = parseStoreUrl(config.store);
   switch (target.kind) {
     case 'memory':
@@ -79,12 +79,20 @@ export async function openStore(config: Pick<ServiceConfig, 'store' | 'storePref
       return store;
     }
     case 'memcached': {
-      // Not every build has the Memcached driver yet: loaded by name, so its absence is a clear error.
-      const modulePath = '../stores/memcached.js';
-      const mod = await (import(modulePath) as Promise<Record<string, unknown>>).catch(driverMissing('memcached'));
-      const factory = (mod.memcachedStore ?? mod.default) as ((o: { url: string; prefix?: string }) => SessionStore | Promise<SessionStore>) | undefined;
-      if (typeof factory !== 'function') throw new ConfigError('invalid option store: the memcached store module has no memcachedStore()', 'store');
-      return await factory({ url: target.url, prefix: `${config.storePrefix}:` });
+      // Memcached evicts: the trail and the named records (API and signing keys) need a durable store.
+      const auditUrl = config.auditStore ?? null;
+      const auditKind = auditUrl ? parseStoreUrl(auditUrl).kind : null;
+      if (auditKind !== 'sqlite' && auditKind !== 'postgres') {
+        throw new ConfigError('invalid option auditStore: the memcached store needs a durable store for the audit trail and keys (SESSIONKIT_AUDIT_STORE=sqlite:<path> or postgres://…)', 'auditStore');
+      }
+      const { memcachedStore } = await import('../stores/memcached.js').catch(driverMissing('memcached'));
+      const audit = await openStore({ store: auditUrl as string, storePrefix: config.storePrefix });
+      try {
+        return await memcachedStore({ url: target.url, prefix: `${config.storePrefix}:`, audit });
+      } catch (err) {
+        await audit.close().catch(() => {});
+        throw err;
+      }
     }
   }
 }

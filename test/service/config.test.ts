@@ -103,6 +103,11 @@ describe('openStore', () => {
     expect(configError(() => parseStoreUrl('mongodb://x')).message).toMatch(/^invalid option store: unknown store scheme mongodb:/);
   });
 
+  it('refuses a Memcached store without a durable audit store', async () => {
+    await expect(openStore(loadConfig({ env: { SESSIONKIT_STORE: 'memcached://127.0.0.1:11211' } }))).rejects.toThrow(/^invalid option auditStore: the memcached store needs a durable store/);
+    await expect(openStore(loadConfig({ env: { SESSIONKIT_STORE: 'memcached://127.0.0.1:11211', SESSIONKIT_AUDIT_STORE: 'memory:' } }))).rejects.toThrow(/invalid option auditStore/);
+  });
+
   it('opens the memory store', async () => {
     const store = await openStore(loadConfig({ env: { SESSIONKIT_STORE: 'memory:' } }));
     await store.ping();
