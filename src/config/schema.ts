@@ -199,6 +199,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('port', '8080', 'port the service listens on (0 picks a free one)', integer(0, 65535)),
   spec('store', 'sqlite:./data/sessionkit.db', 'session store: memory:, sqlite:<path>, redis://…, redis+cluster://…, redis+sentinel://…, postgres://…, memcached://…', text(/^\S{1,4096}$/, 'a store URL such as memory:, sqlite:./data/sessionkit.db or redis://127.0.0.1:6379', true)),
   spec('auditStore', null, 'with memcached://: the durable store (sqlite:<path> or postgres://…) that keeps the audit trail and the API and signing keys', text(/^\S{1,4096}$/, 'a store URL such as sqlite:./data/audit.db or postgres://…', true)),
+  spec('auditRetention', '1000000', 'with redis://: about how many audit events the capped stream keeps (XADD MAXLEN ~); older ones are trimmed, and audit verify then checks from the oldest kept', integer(1000, 1_000_000_000)),
   spec('storePrefix', 'sessionkit', 'key prefix (Redis, Memcached) or schema (PostgreSQL) inside the store, so several deployments can share one server', text(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, 'a letter then up to 62 letters, digits or underscores')),
   spec('idleTimeout', '30m', 'idle timeout (sliding)', duration(1)),
   spec('absoluteTimeout', '8h', 'absolute session lifetime', duration(1)),
@@ -248,6 +249,8 @@ export interface ServiceConfig {
   /** The durable store beside a Memcached one; null otherwise. */
   auditStore: string | null;
   storePrefix: string;
+  /** Redis: approximate length of the capped audit stream. */
+  auditRetention: number;
   idleTimeout: number;
   absoluteTimeout: number;
   touchInterval: number;

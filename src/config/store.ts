@@ -57,7 +57,7 @@ function driverMissing(file: string): (err: unknown) => never {
  *
  * @example const store = await openStore(loadConfig({ env: { SESSIONKIT_STORE: 'memory:' } }))
  */
-export async function openStore(config: Pick<ServiceConfig, 'store' | 'storePrefix'> & { auditStore?: string | null }): Promise<SessionStore> {
+export async function openStore(config: Pick<ServiceConfig, 'store' | 'storePrefix'> & { auditStore?: string | null; auditRetention?: number }): Promise<SessionStore> {
   const target = parseStoreUrl(config.store);
   switch (target.kind) {
     case 'memory':
@@ -70,7 +70,7 @@ export async function openStore(config: Pick<ServiceConfig, 'store' | 'storePref
     }
     case 'redis': {
       const { redisStore } = await import('../stores/redis.js').catch(driverMissing('redis'));
-      return await redisStore({ url: target.url, prefix: `${config.storePrefix}:` });
+      return await redisStore({ url: target.url, prefix: `${config.storePrefix}:`, ...(config.auditRetention !== undefined ? { auditRetention: config.auditRetention } : {}) });
     }
     case 'postgres': {
       const { postgresStore } = await import('../stores/postgres.js').catch(driverMissing('postgres'));

@@ -34,11 +34,17 @@ export function tcpReachable(address: string, timeoutMs = 1000): Promise<boolean
   });
 }
 
+/** What `describeIfAvailable` returns: a `describe` that may skip (named, so callers can export it). */
+// An interface (not a type alias) so declaration output names it instead of vitest's internal types.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface ConditionalDescribe extends SkipIfDescribe {}
+type SkipIfDescribe = ReturnType<typeof describe.skipIf>;
+
 /**
  * `describe`, or a skipping `describe` when the server is unavailable outside CI. Prints the
  * reason once, loudly, so a skipped suite is never mistaken for a passing one.
  */
-export function describeIfAvailable(available: boolean, server: string, variable: string, target: string): typeof describe.skipIf extends (c: boolean) => infer D ? D : never {
+export function describeIfAvailable(available: boolean, server: string, variable: string, target: string): ConditionalDescribe {
   const skip = !available && !process.env.CI;
   if (!available) {
     console.warn(skip
