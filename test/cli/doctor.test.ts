@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { describeIfAvailable, tcpReachable } from '../helpers/availability.js';
 import { closeAdminPool, DATABASE_URL, describePg, dropSchema, randomSchema } from '../helpers/pg-env.js';
+import { deleteByPrefix, REDIS_URL } from '../helpers/redis-env.js';
 import { cli, ensureBuilt, tempDir } from './helpers.js';
 
 interface Report {
@@ -53,7 +56,7 @@ describe('sessionkit doctor', () => {
     expect(report).toEqual({ ok: false, checks: [{ name: 'config', status: 'fail', detail: expect.stringMatching(/^invalid option port \(--port\): /) }] });
   });
 
-  it('fails when the store cannot be opened, and when a shared store has no master key', async () => {
+  it('fails when the store cannot be opened', async () => {
     const file = join(tmp.dir, 'plain-file');
     writeFileSync(file, 'x');
     const r = await cli(['doctor', '--json', '--store', `sqlite:${file}/x.db`]);
@@ -95,5 +98,23 @@ describePg('sessionkit doctor on PostgreSQL', () => {
     const malformed = await cli(['doctor'], { ...env, SESSIONKIT_MASTER_KEY: 'k'.repeat(40) });
     expect(malformed.code).toBe(2);
     expect(malformed.stdout).toMatch(/^fail\s+config\s+invalid option masterKey \(SESSIONKIT_MASTER_KEY\): /m);
+  });
+});
+
+describeIfAvailable(await tcpReachable(REDIS_URL), 'Redis', 'REDIS_URL', REDIS_URL)('sessionkit doctor on Redis', () => {
+  const prefix = `skt_cli_${randomBytes(4).toString('hex')}`;
+
+  beforeAll(() => ensureBuilt());
+  afterAll(async () => {
+    const client = new Redis(REDIS_URL);
+    await deleteByPrefix(client, `${prefix}:`);
+    client.disconnect();
+  });
+
+  it("compares the clock with Redis TIME", async () => {
+    const r = await cli(['doctor', '--json', '--store', REDIS_URL, '--store-prefix', prefix], { SESSIONKIT_MASTER_KEY: randomBytes(32).toString('hex') });
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.checks.find((c) => c.name === 'clock')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/; Redis is \d+ ms (ahead|behind) \(round trip \d+ ms\)$/) });
   });
 });

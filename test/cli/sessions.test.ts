@@ -101,6 +101,13 @@ describe('sessionkit sessions', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^sessionkit: cannot open the store sqlite:/);
     expect(r.stderr.split('\n')).toHaveLength(2);
+    // Network stores that refuse the connection: one line, exit 1, and the process does not linger.
+    for (const url of ['redis://127.0.0.1:1', 'postgres://postgres:pw@127.0.0.1:1/x']) {
+      const refused = await cli(['sessions', 'list', '--user', 'u', '--store', url, '--master-key', 'a'.repeat(64)]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^sessionkit: cannot open the store (redis|postgres):\/\/[^\n]*\n$/);
+      expect(refused.stderr).not.toContain(':pw@');
+    }
   });
 
   it('explains itself with --help', async () => {
