@@ -34,7 +34,7 @@ const dist = process.env.BENCH_DIST ? new URL(`file://${process.env.BENCH_DIST.r
 const SESSIONS = 10_000;
 /** Seconds per operation, split into ROUNDS alternating rounds (the best round counts). */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** In-flight validations per measurement: a server has several requests open at once. */
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const DEVICE = { userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', ip: '203.0.113.7' };
