@@ -103,7 +103,7 @@ function commandHelp(command: Command): string {
   const parts = [`Usage: sessionkit ${command.usage}`, '', command.summary, ''];
   const own = { ...command.options, help: { type: 'boolean' as const, short: 'h', description: 'show this help' } };
   parts.push('Options:', optionHelp(own), '');
-  if (command.usesConfig) {
+  if (command.usesConfig && command.path[0] !== 'serve') {
     parts.push('Configuration: every option of the service configuration is accepted as a flag',
       '(see `sessionkit serve --help`), a SESSIONKIT_* environment variable, or a JSON file',
       'named by --config or SESSIONKIT_CONFIG. --store selects the store, e.g. --store sqlite:./data/sessionkit.db.', '');
