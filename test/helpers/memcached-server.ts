@@ -21,10 +21,11 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Resolves when the server answers `version`. */
-async function waitForVersion(port: number, timeoutMs = 10_000): Promise<void> {
+/** Resolves when the server answers `version`; rejects at once if the process exits first. */
+async function waitForVersion(port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (child.exitCode !== null) throw new Error(`memcached on port ${port} exited with code ${child.exitCode} (bad flags?)`);
     const ok = await new Promise<boolean>((resolve) => {
       const socket = connect({ host: '127.0.0.1', port });
       const done = (v: boolean): void => {
@@ -68,8 +69,9 @@ export async function startMemcached(opts: { memoryMb?: number; args?: string[] 
     port,
     address: `127.0.0.1:${port}`,
     async start() {
-      child = spawn(memcachedBinary as string, ['-l', '127.0.0.1', '-p', String(port), '-U', '0', '-m', String(opts.memoryMb ?? 64), ...asRoot, ...(opts.args ?? [])], { stdio: 'ignore' });
-      await waitForVersion(port);
+      const started = spawn(memcachedBinary as string, ['-l', '127.0.0.1', '-p', String(port), '-U', '0', '-m', String(opts.memoryMb ?? 64), ...asRoot, ...(opts.args ?? [])], { stdio: 'ignore' });
+      child = started;
+      await waitForVersion(port, started);
     },
     async kill() {
       const c = child;

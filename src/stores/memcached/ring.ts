@@ -34,10 +34,14 @@ export function hashRing<T>(members: readonly T[], addressOf: (m: T) => string, 
   const ats = Uint32Array.from(spots.map((s) => s.at));
   const owners = spots.map((s) => s.member);
   const only = members.length === 1 ? members[0] as T : null;
+  // Routing keys repeat (one tag per user), and an MD5 costs more than a Map lookup.
+  const recent = new Map<string, T>();
   return {
     members,
     pick(key) {
       if (only !== null) return only;
+      const known = recent.get(key);
+      if (known !== undefined) return known;
       const h = createHash('md5').update(key, 'utf8').digest().readUInt32LE(0);
       let lo = 0;
       let hi = ats.length;
@@ -46,7 +50,10 @@ export function hashRing<T>(members: readonly T[], addressOf: (m: T) => string, 
         if ((ats[mid] as number) < h) lo = mid + 1;
         else hi = mid;
       }
-      return owners[lo === ats.length ? 0 : lo] as T;
+      const owner = owners[lo === ats.length ? 0 : lo] as T;
+      if (recent.size >= 65_536) recent.clear();
+      recent.set(key, owner);
+      return owner;
     },
   };
 }
