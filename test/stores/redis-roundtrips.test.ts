@@ -22,16 +22,21 @@ async function monitorCommands(admin: Redis): Promise<{ during(work: () => Promi
     else seen.push(cmd);
   });
   let n = 0;
+  // Every command sent before a marker has been reported once the marker is.
+  const flush = async (): Promise<void> => {
+    const name = `mark-${(n += 1)}`;
+    await new Promise<void>((resolve) => {
+      marker = { name, resolve };
+      void markers.echo(name);
+    });
+  };
   return {
     async during(work) {
+      // Drain what earlier work sent (MONITOR reports lag under load) before counting this work.
+      await flush();
       seen = [];
       await work();
-      // Every command sent before the marker has been reported once the marker is.
-      const name = `mark-${(n += 1)}`;
-      await new Promise<void>((resolve) => {
-        marker = { name, resolve };
-        void markers.echo(name);
-      });
+      await flush();
       const counts: Record<string, number> = {};
       for (const c of seen) counts[c] = (counts[c] ?? 0) + 1;
       return counts;
