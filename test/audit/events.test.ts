@@ -2,7 +2,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/server/api-keys.js';
 import type { ServiceApp } from '../../src/server/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSessionManager } from '../../src/core/manager.js';
 import { memoryStore } from '../../src/stores/memory.js';
+import { sqliteStore } from '../../src/stores/sqlite.js';
 import { ADMIN_KEY, eventually, listeningService, openStream } from './helpers.js';
 
 describe('GET /v1/events', () => {
@@ -104,5 +109,25 @@ describe('GET /v1/events', () => {
     await other.close();
     await s.done;
     expect(s.ended()).toBe(true);
+  });
+
+  it('delivers events written by another process on the same store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sessionkit-events-'));
+    const path = join(dir, 'shared.db');
+    const { app: service, url: serviceUrl } = await listeningService([], { store: sqliteStore({ path }) });
+    const other = createSessionManager({ store: sqliteStore({ path }) });
+    try {
+      const s = await openStream(`${serviceUrl}/v1/events`, admin);
+      // The headers come only after the stream's cursor is set: what is written now must arrive.
+      expect(s.res.status).toBe(200);
+      const { session } = await other.create({ userId: 'from-the-cli' });
+      const got = await eventually(() => s.audit().find((e) => e.sessionId === session.id), 5000, 'the other process\'s event');
+      expect(got).toMatchObject({ type: 'session.created', userId: 'from-the-cli' });
+      await s.close();
+    } finally {
+      await other.close();
+      await service.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,6 +2,8 @@
 // devices, seeded from the trail that existed before the first call and kept current afterwards.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSessionManager } from '../../src/core/manager.js';
+import { auditFeed } from '../../src/server/dashboard/feed.js';
+import { dashboardStats } from '../../src/server/dashboard/stats.js';
 import type { ServiceApp } from '../../src/server/index.js';
 import { memoryStore } from '../../src/stores/memory.js';
 import { ADMIN_KEY, eventually, listeningService } from './helpers.js';
@@ -136,5 +138,17 @@ describe('GET /v1/stats', () => {
     const s = await stats();
     expect(s.complete).toBe(false);
     expect(s.activeSessions).toBe(3);
+  });
+
+  it('tracks at most maxTracked live sessions and then says the count is a floor', async () => {
+    const store = memoryStore();
+    const sessions = createSessionManager({ store });
+    for (let i = 0; i < 3; i += 1) await sessions.create({ userId: `m${i}` });
+    const feed = auditFeed(store);
+    const stats = dashboardStats({ store, feed, now: Date.now, lifetime: 3600_000, maxTracked: 2 });
+    const s = await stats.snapshot();
+    expect(s).toMatchObject({ activeSessions: 2, complete: false });
+    stats.close();
+    feed.close();
   });
 });

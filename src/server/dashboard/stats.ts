@@ -8,7 +8,8 @@
  * - Active sessions and their devices: the sessions created within the longest absolute timeout
  *   that no later event ended, each looked up once (`store.get`, one read) for its device and
  *   expiry. A session whose idle expiry passed is looked up again (a touch may have moved it).
- *   `complete` is false when the trail did not reach back far enough (pruned, or over the cap).
+ *   `complete` is false when the trail did not reach back far enough (pruned, or over the cap),
+ *   or when more sessions are live than the model tracks (`maxTracked`).
  */
 import type { StoredAuditEvent, StoredSession } from '../../core/types.js';
 import { isLive, type SessionStore } from '../../stores/types.js';
@@ -50,6 +51,8 @@ export interface StatsOptions {
   maxSeedEvents?: number;
   /** Parallel `store.get` calls while looking sessions up. Default 8. */
   lookupConcurrency?: number;
+  /** Most live sessions tracked (memory bound); beyond it the count is a floor and `complete` false. Default 200,000. */
+  maxTracked?: number;
   /** The stats keep the feed running this long after they were last asked for. Default 2 min. */
   keepAlive?: number;
 }
@@ -77,6 +80,8 @@ export function dashboardStats(options: StatsOptions) {
   const maxSeed = options.maxSeedEvents ?? 100_000;
   const concurrency = options.lookupConcurrency ?? 8;
   const keepAlive = options.keepAlive ?? 2 * MINUTE;
+  const maxTracked = options.maxTracked ?? 200_000;
+  let overflow = false;
   /** minute (epoch ms / 60000) -> counts per series. */
   const buckets = new Map<number, Record<SeriesName, number>>();
   const live = new Map<string, LiveEntry>();
@@ -144,6 +149,10 @@ export function dashboardStats(options: StatsOptions) {
       live.delete(id);
       return;
     }
+    if (!live.has(id) && live.size >= maxTracked) {
+      overflow = true;
+      return;
+    }
     live.set(id, {
       userId: record.userId, type: record.device.type || 'unknown', browser: record.device.browser ?? 'unknown',
       os: record.device.os ?? 'unknown', idleExpiresAt: record.idleExpiresAt, absoluteExpiresAt: record.absoluteExpiresAt,
@@ -205,6 +214,7 @@ export function dashboardStats(options: StatsOptions) {
     if (idleTimer) clearInterval(idleTimer);
     idleTimer = null;
     seeded = null;
+    overflow = false;
     buckets.clear();
     live.clear();
     ended.clear();
@@ -257,7 +267,7 @@ export function dashboardStats(options: StatsOptions) {
       devices.os[entry.os] = (devices.os[entry.os] ?? 0) + 1;
     }
     return {
-      at: new Date(t).toISOString(), activeSessions: live.size, complete,
+      at: new Date(t).toISOString(), activeSessions: live.size, complete: complete && !overflow,
       perMinute: { start: new Date(first * MINUTE).toISOString(), minutes: CHART_MINUTES, series },
       devices, lastSeq: Math.max(seedTop, feed.head),
     };
