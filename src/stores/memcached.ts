@@ -293,9 +293,9 @@ export async function memcachedStore(options: MemcachedStoreOptions): Promise<Me
     name,
     servers,
     audit,
-    // exactUserLimit: see docs/DESIGN.md ("Memcached store"); audit is not written atomically
-    // with the change; there is no pub/sub, so other processes learn of changes by reading.
-    capabilities: { exactUserLimit: false, persistentAudit: false, crossProcessEvents: false },
+    // The limit is decided by one `cas` on the user's index (exact); audit events are written
+    // after the change, not with it; there is no pub/sub, so other processes learn by reading.
+    capabilities: { exactUserLimit: true, persistentAudit: false, crossProcessEvents: false },
 
     serverOf(sessionId) {
       const parts = split(sessionId);

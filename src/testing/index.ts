@@ -276,6 +276,14 @@ export function storeSuite(label: string, makeStore: () => Promise<SessionStore>
     it('keeps exactly the limit when 200 logins of one user race', async () => {
       const sessions = manager({ maxSessionsPerUser: 5 });
       const results = await Promise.allSettled(Array.from({ length: 200 }, () => sessions.create({ userId: 'racer' })));
+      if (!store.capabilities.exactUserLimit) {
+        // A store without the capability may overshoot, or refuse some logins with a coded
+        // SessionError, during a race; the next login brings the user back within the limit.
+        for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(SessionError);
+        await sessions.create({ userId: 'racer' });
+        expect((await sessions.listForUser('racer')).length).toBeLessThanOrEqual(5);
+        return;
+      }
       expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
       expect(await sessions.listForUser('racer')).toHaveLength(5);
     });
