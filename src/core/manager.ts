@@ -3,10 +3,12 @@ import type { AuditSink } from '../audit/sink.js';
 import type { SessionStore } from '../stores/types.js';
 import { formatOpaqueToken, hashesEqual, hashSecret, opaqueTokenParser, tokenFingerprint, type ParsedOpaqueToken } from '../tokens/opaque.js';
 import { createJwtSessions, type IssuedJwtSession, type JwtSessionOptions } from '../tokens/jwt-sessions.js';
+import { rotatedRecord } from '../tokens/refresh.js';
 import { looksLikeJwt } from '../tokens/jwt-verify.js';
 import { parseDevice, type DeviceInput } from './device.js';
 import { parseDuration, type Duration } from './duration.js';
 import { SessionError, storeFailure } from './errors.js';
+import { parseAuthMethods, parseRecentAuth, reauthPolicy, requirementFor, type FreshnessRequirement, type ReauthPolicyInput, type RecentAuthInput } from './freshness.js';
 import { rolePolicy, type PolicyResolver, type RolePolicyInput } from './policy.js';
 import type { AuditEvent, AuditEventType, RequestContext, Session, StoredSession, TokenType } from './types.js';
 
@@ -40,6 +42,12 @@ export interface SessionManagerOptions extends JwtSessionOptions {
   now?: () => number;
   /** Injectable random source. */
   random?: (size: number) => Buffer;
+  /**
+   * Re-authentication freshness: the default `maxAge` of `requireRecentAuth()` / `recentAuth()`
+   * (default `'10m'`) and per-role rules that tighten every check, e.g.
+   * `{ roles: { admin: { maxAge: '12h', methods: ['totp'] } } }`. See src/core/freshness.ts.
+   */
+  reauth?: ReauthPolicyInput;
 }
 
 export interface CreateSessionInput {
@@ -64,6 +72,19 @@ export interface IssuedSession {
   token: string;
   expiresAt: Date;
 }
+
+/** What `reauthenticate` records: the methods the user just proved who they are with. */
+export interface ReauthenticateInput {
+  /** For example `['password']`, `['password', 'totp']` or `['webauthn']`; at least one. */
+  methods: string[];
+}
+
+/**
+ * What `reauthenticate` returns: an opaque session's new token (`IssuedSession`), or a JWT
+ * session's new access token and refresh token (`IssuedJwtSession`). Tell them apart with
+ * `'token' in result` or `result.session.tokenType`.
+ */
+export type ReauthenticatedSession = IssuedSession | IssuedJwtSession;
 
 export interface RevokeInput extends RequestContext {
   reason?: string;
@@ -145,6 +166,7 @@ export function createSessionManager(options: SessionManagerOptions) {
     secretKey = Promise.resolve(key);
   }
   const parseToken = opaqueTokenParser(prefix);
+  const reauth = reauthPolicy(options.reauth);
 
   /** The server secret: configured, or generated once and shared through the store. */
   function serverSecret(): Promise<Buffer> {
@@ -460,6 +482,65 @@ export function createSessionManager(options: SessionManagerOptions) {
     throw new SessionError('version_conflict', 'the session changed concurrently too many times; try again');
   }
 
+  /**
+   * Records a fresh authentication of the session (the user just proved who they are again) and
+   * rotates its token: a privilege change never keeps the old token. The old opaque token works
+   * for `renewGrace` (requests in flight), then dies; a JWT session gets a new access token and a
+   * new refresh token (the old refresh token is superseded as by a refresh; old access tokens keep
+   * their old `auth_time` until they expire). Audited as `session.reauthenticated`.
+   */
+  async function reauthenticate(id: string, input: ReauthenticateInput, ctx?: RequestContext): Promise<ReauthenticatedSession> {
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) throw new SessionError('invalid_request', 'reauthenticate: expected a session id');
+    if (typeof input !== 'object' || input === null) throw new SessionError('invalid_request', 'reauthenticate: expected { methods }');
+    const methods = parseAuthMethods(input.methods, 'methods');
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt += 1) {
+      let record: StoredSession | null;
+      try {
+        record = await store.get(id);
+      } catch (err) {
+        throw storeFailure(err, 'reauthenticate');
+      }
+      const t = now();
+      if (!record) throw new SessionError('session_not_found', 'no such session');
+      if (record.revokedAt !== null) throw new SessionError('session_revoked', 'the session was revoked', { reason: record.revokeReason });
+      if (t >= record.absoluteExpiresAt || t >= record.idleExpiresAt) {
+        throw new SessionError('session_expired', 'the session has expired', { expiry: t >= record.absoluteExpiresAt ? 'absolute' : 'idle' });
+      }
+      // Random, not derived like renew's successor: there is no presented secret to derive from.
+      const secret = random(32).toString('base64url');
+      const rotated: StoredSession = record.tokenType === 'jwt'
+        ? rotatedRecord(record, hashSecret(secret), t, jwtSessions.settings.refreshGrace)
+        : {
+          ...record, secretHash: hashSecret(secret), previousSecretHash: record.secretHash,
+          previousSecretExpiresAt: t + renewGrace, generation: record.generation + 1,
+          lastSeenAt: t, idleExpiresAt: Math.min(t + record.idleTimeout, record.absoluteExpiresAt),
+          version: record.version + 1,
+        };
+      const next: StoredSession = { ...rotated, authenticatedAt: t, authMethods: methods };
+      const reauthenticated = event('session.reauthenticated', record, ctx, null, { detail: methods.join(',') });
+      let written: boolean;
+      try {
+        written = await store.replace(next, record.version, [reauthenticated]);
+      } catch (err) {
+        throw storeFailure(err, 'reauthenticate');
+      }
+      if (written) {
+        emit([reauthenticated]);
+        if (next.tokenType === 'jwt') return jwtSessions.issued(next, secret);
+        return { session: toSession(next), token: formatOpaqueToken(prefix, id, secret), expiresAt: new Date(next.idleExpiresAt) };
+      }
+    }
+    throw new SessionError('version_conflict', 'the session changed concurrently too many times; try again');
+  }
+
+  /**
+   * The freshness requirement of one check: `maxAge` (default `reauth.maxAge`) and `methods` of
+   * the caller, with the `reauth.roles` rules. Pass it to `isFresh` / `checkFreshness`.
+   */
+  function recentAuth(input?: RecentAuthInput): FreshnessRequirement {
+    return requirementFor(reauth, parseRecentAuth(input, 'recentAuth'));
+  }
+
   async function revoke(id: string, opts: RevokeInput = {}): Promise<boolean> {
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) throw new SessionError('invalid_request', 'revoke: expected a session id');
     const reason = opts.reason ?? 'logout';
@@ -562,8 +643,14 @@ export function createSessionManager(options: SessionManagerOptions) {
       idleTimeout, absoluteTimeout, touchInterval, renewGrace, tokenPrefix: prefix, maxSessionsPerUser: limit,
       jwt: jwtSessions.settings.jwt, checkRevocation: jwtSessions.settings.checkRevocation,
       revocationStaleness: jwtSessions.settings.revocationStaleness, refreshGrace: jwtSessions.settings.refreshGrace,
+      /** The parsed `reauth` option: the default requirement with its role rules. */
+      reauth,
     },
-    create, validate, renew, update, revoke, revokeAllForUser, listForUser, get, sweepExpired,
+    create, validate, renew, update, revoke,
+    /** Records a fresh authentication and rotates the token (`ReauthenticatedSession`). */
+    reauthenticate,
+    /** The freshness requirement of a check, with the defaults and role rules (`FreshnessRequirement`). */
+    recentAuth, revokeAllForUser, listForUser, get, sweepExpired,
     /** Rotates a refresh token: a new access token and refresh token (see IssuedJwtSession). */
     refresh: jwtSessions.refresh,
     /** The signing-key ring: `rotate()`, `jwks()`, `list()`, `import()`, `retire()`. */
