@@ -13,7 +13,7 @@ describe('sessionkit audit', () => {
     await withSqlite(db, async (m) => {
       const { session } = await m.create({ userId: 'alice' });
       await m.create({ userId: 'bob\r\n2099-01-01T00:00:00.000Z #1 session.created user=admin' });
-      await m.revoke(session.id, { reason: 'logout' });
+      await m.revoke(session.id, { reason: 'logout', userAgent: 'Mozilla/5.0 "quoted" ua=x' });
     });
   });
   afterAll(() => tmp.cleanup());
@@ -32,8 +32,9 @@ describe('sessionkit audit', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[1]).toMatch(/^\S+Z #2 session\.created user=bob\\r\\n2099/);
+    expect(lines[1]).toMatch(/^\S+Z #2 session\.created user="bob\\r\\n2099/);
     expect(r.stdout).not.toContain('\r');
+    expect(lines[2]).toMatch(/ ua="Mozilla\/5\.0 \\"quoted\\" ua=x"$/);
   });
 
   it('filters by user, type and time, and limits the first lines', async () => {

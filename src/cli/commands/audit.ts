@@ -24,8 +24,13 @@ export function eventJson(e: StoredAuditEvent): Record<string, unknown> {
 export function eventLine(e: StoredAuditEvent): string {
   const fields: [string, unknown][] = [['user', e.userId], ['session', e.sessionId], ['reason', e.reason], ['detail', e.detail],
     ['actor', e.actor], ['ip', e.ip], ['request', e.requestId], ['token', e.tokenFingerprint], ['ua', e.userAgent]];
-  const shown = fields.filter(([, v]) => v !== null && v !== undefined && v !== '').map(([k, v]) => `${k}=${escapeText(v)}`);
+  const shown = fields.filter(([, v]) => v !== null && v !== undefined && v !== '').map(([k, v]) => `${k}=${quoted(escapeText(v))}`);
   return `${isoTime(e.at) ?? '-'} #${e.seq} ${escapeText(e.type)}${shown.length ? ` ${shown.join(' ')}` : ''}\n`;
+}
+
+/** A value with spaces or quotes is quoted, so `key=value` pairs stay unambiguous. */
+function quoted(value: string): string {
+  return /[ "]/.test(value) ? `"${value.replace(/"/g, '\\"')}"` : value;
 }
 
 /** `--since`: a duration back from now (`10m`, `2h`, `7d`) or an ISO-8601 time. */
