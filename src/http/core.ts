@@ -248,6 +248,17 @@ function cleanIp(raw: string): string | null {
 /** Headers every response that carries or reveals a session needs. */
 export const NO_STORE_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'Cache-Control': 'no-store' });
 
+/**
+ * An error's JSON body. `maxAge` (seconds) and `methods` come only with
+ * `reauthentication_required`: what the last authentication must meet.
+ */
+export interface ErrorBody {
+  error: string;
+  message: string;
+  maxAge?: number;
+  methods?: string[];
+}
+
 const GENERIC_MESSAGES: Partial<Record<string, string>> = {
   store_unavailable: 'the session store is unavailable; try again shortly',
 };
@@ -261,7 +272,7 @@ const GENERIC_MESSAGES: Partial<Record<string, string>> = {
  * const { status, headers, body } = errorResponse(err);
  * res.status(status).set(headers).json(body);
  */
-export function errorResponse(err: unknown): { status: number; headers: Record<string, string>; body: { error: string; message: string } } {
+export function errorResponse(err: unknown): { status: number; headers: Record<string, string>; body: ErrorBody } {
   const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };
   if (!(err instanceof SessionError)) {
     return { status: 500, headers, body: { error: 'internal_error', message: 'internal error' } };
@@ -271,7 +282,13 @@ export function errorResponse(err: unknown): { status: number; headers: Record<s
     const retryAfter = Number(err.details.retryAfter);
     if (Number.isFinite(retryAfter) && retryAfter > 0) headers['Retry-After'] = String(Math.ceil(retryAfter));
   }
-  return { status: err.status, headers, body: { error: err.code, message: GENERIC_MESSAGES[err.code] ?? err.message } };
+  const body: ErrorBody = { error: err.code, message: GENERIC_MESSAGES[err.code] ?? err.message };
+  // What a stale session needs, so the client can send the user to the right prompt and back.
+  if (err.code === 'reauthentication_required') {
+    if (typeof err.details.maxAge === 'number') body.maxAge = err.details.maxAge;
+    if (Array.isArray(err.details.methods)) body.methods = err.details.methods as string[];
+  }
+  return { status: err.status, headers, body };
 }
 
 let insecureWarned = false;

@@ -1,11 +1,13 @@
 import { SessionError, TOKEN_ERROR_CODES } from '../core/errors.js';
-import type { CreateSessionInput, IssuedSession, SessionManager } from '../core/manager.js';
+import { parseRecentAuth, requirementFor, type RecentAuthInput, type RoleFreshnessRule } from '../core/freshness.js';
+import type { CreateSessionInput, IssuedSession, ReauthenticatedSession, ReauthenticateInput, SessionManager } from '../core/manager.js';
 import type { RequestContext, Session } from '../core/types.js';
 import {
   clearSessionCookies, clientIp, csrfCookie, extractToken, headerValue, isUnsafeMethod, normalizeOrigin, sessionCookie,
   sessionCookieName, warnIfInsecure, CSRF_COOKIE_NAME, type HeaderBag, type HttpOptions,
 } from './core.js';
 import { enforceCsrf } from './csrf.js';
+import { enforceRecentAuth } from './freshness.js';
 
 /** Options shared by the Express, Fastify and Hono adapters. */
 export interface SessionLayerOptions extends HttpOptions {
@@ -243,6 +245,32 @@ export function createSessionLayer(options: SessionLayerOptions) {
     return { issued, changes };
   }
 
+  /**
+   * Records a fresh authentication of the request's session (the app just re-checked the user's
+   * password or second factor) and rotates its token; a cookie session gets the new cookie.
+   */
+  async function reauthenticate(state: RequestState, input: ReauthenticateInput): Promise<{ issued: ReauthenticatedSession; changes: ResponseChanges }> {
+    const session = requireState(state);
+    const issued = await sessions.reauthenticate(session.id, input, state.ctx);
+    const token = 'token' in issued ? issued.token : issued.accessToken;
+    const changes: ResponseChanges = { headers: { 'Cache-Control': NO_STORE }, cookies: [] };
+    if (state.source === 'cookie') changes.cookies = (await issueCookies({ session: issued.session, token, expiresAt: issued.expiresAt })).cookies;
+    state.session = issued.session;
+    state.token = token;
+    return { issued, changes };
+  }
+
+  /**
+   * Lets a request through only when its session's last authentication meets `rule` and the role
+   * rules of `reauth`: the session error without a session, 403 `reauthentication_required`
+   * (audited, with `maxAge` and `methods`) when stale. `rule` comes from `recentAuthRule`.
+   */
+  async function requireRecentAuth(state: RequestState, rule: RoleFreshnessRule): Promise<Session> {
+    const session = requireState(state);
+    await enforceRecentAuth(sessions, session, requirementFor(sessions.options.reauth, rule), { token: state.token, ctx: state.ctx });
+    return session;
+  }
+
   /** The session, or the error that explains its absence (`token_missing` when nothing was sent). */
   function requireState(state: RequestState): Session {
     if (state.session) return state.session;
@@ -250,9 +278,19 @@ export function createSessionLayer(options: SessionLayerOptions) {
   }
 
   return {
-    sessions, http, cookieName, resolve, login, logout, logoutOtherDevices, renew, requireState,
+    sessions, http, cookieName, resolve, login, logout, logoutOtherDevices, renew, requireState, reauthenticate, requireRecentAuth,
     csrfToken: (state: RequestState) => (state.session ? sessions.csrfToken(state.session.id) : Promise.resolve(null)),
   };
+}
+
+/**
+ * Checks the options of a `requireRecentAuth` middleware once, when it is built: `maxAge` (a
+ * duration; default the manager's `reauth.maxAge`) and `methods` (all required).
+ *
+ * @example const rule = recentAuthRule({ maxAge: '10m', methods: ['totp'] });
+ */
+export function recentAuthRule(options: RecentAuthInput = {}): RoleFreshnessRule {
+  return parseRecentAuth(options, 'requireRecentAuth');
 }
 
 /** The 403 for a session that lacks a role (not a session error: the session itself is fine). */

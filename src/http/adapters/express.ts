@@ -1,9 +1,10 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { SessionError } from '../../core/errors.js';
-import type { IssuedSession } from '../../core/manager.js';
+import type { RecentAuthInput } from '../../core/freshness.js';
+import type { IssuedSession, ReauthenticatedSession, ReauthenticateInput } from '../../core/manager.js';
 import type { Session } from '../../core/types.js';
 import { errorResponse, type HeaderBag } from '../core.js';
-import { createSessionLayer, forbiddenResponse, type LoginInput, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
+import { createSessionLayer, forbiddenResponse, recentAuthRule, type LoginInput, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
 import { compatSession, type CompatOptions } from './express-compat.js';
 
 declare global {
@@ -160,6 +161,44 @@ export function requireRole(role: string, options: RequireSessionOptions = {}): 
       res.status(status).set(headers).json(body);
     });
   };
+}
+
+/**
+ * Lets the request through only when its session's last authentication is recent enough (and used
+ * the required methods, with the manager's `reauth.roles` rules): 401 without a session, 403
+ * `reauthentication_required` with `maxAge` (seconds) and `methods` in the JSON body when stale.
+ * Options are checked when the middleware is built. Default `maxAge`: the manager's `reauth.maxAge`.
+ *
+ * @example app.post('/account/email', requireRecentAuth({ maxAge: '10m' }), changeEmail)
+ */
+export function requireRecentAuth(options: RecentAuthInput = {}): RequestHandler {
+  const rule = recentAuthRule(options);
+  return function requireRecentAuthMiddleware(req, res, next) {
+    let carried: { layer: SessionLayer; state: RequestState };
+    try {
+      carried = stateOf(req);
+    } catch (err) {
+      sendError(res, err);
+      return;
+    }
+    carried.layer.requireRecentAuth(carried.state, rule).then(() => next(), (err: unknown) => sendError(res, err));
+  };
+}
+
+/**
+ * Records that the user just proved who they are again (the app re-checked the password or a
+ * second factor) and rotates the session token; a cookie session gets the new cookie.
+ *
+ * @example
+ * if (await users.checkPassword(req.session!.userId, req.body.password)) await reauthenticate(res, { methods: ['pwd'] });
+ */
+export async function reauthenticate(res: Response, input: ReauthenticateInput): Promise<ReauthenticatedSession> {
+  const { layer, state } = stateOf(res.req);
+  const { issued, changes } = await layer.reauthenticate(state, input);
+  apply(res, changes);
+  res.req.session = issued.session;
+  res.req.sessionToken = state.token;
+  return issued;
 }
 
 /**

@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { SessionError } from '../../core/errors.js';
-import type { IssuedSession } from '../../core/manager.js';
+import type { RecentAuthInput } from '../../core/freshness.js';
+import type { IssuedSession, ReauthenticatedSession, ReauthenticateInput } from '../../core/manager.js';
 import type { Session } from '../../core/types.js';
 import { errorResponse, type HeaderBag } from '../core.js';
-import { createSessionLayer, forbiddenResponse, type LoginInput, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
+import { createSessionLayer, forbiddenResponse, recentAuthRule, type LoginInput, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,6 +21,11 @@ declare module 'fastify' {
     requireSession: preHandlerHookHandler;
     /** A preHandler that answers 401 without a session and 403 `forbidden` without `role`. */
     requireRole(role: string): preHandlerHookHandler;
+    /**
+     * A preHandler that answers 401 without a session and 403 `reauthentication_required` (with
+     * `maxAge` and `methods`) unless the last authentication meets `{ maxAge, methods }`.
+     */
+    requireRecentAuth(options?: RecentAuthInput): preHandlerHookHandler;
     /** @internal the sessionkit layer of this instance. */
     sessionkit: SessionLayer;
   }
@@ -94,6 +100,21 @@ async function sessionkitPlugin(fastify: FastifyInstance, options: FastifySessio
     }
     done();
   });
+  fastify.decorate('requireRecentAuth', (options: RecentAuthInput = {}): preHandlerHookHandler => {
+    const rule = recentAuthRule(options);
+    return function requireRecentAuth(request, reply, done) {
+      let state: RequestState;
+      try {
+        state = stateOf(request).state;
+      } catch (err) {
+        send(reply, err);
+        return;
+      }
+      layer.requireRecentAuth(state, rule).then(() => done(), (err: unknown) => {
+        send(reply, err);
+      });
+    };
+  });
 }
 
 /**
@@ -113,6 +134,21 @@ function stateOf(request: FastifyRequest): { layer: SessionLayer; state: Request
   const state = request.sessionkitState;
   if (!state) throw new SessionError('invalid_request', 'sessionkit: register the sessionkit plugin before this route');
   return { layer: request.server.sessionkit, state };
+}
+
+/**
+ * Records that the user just proved who they are again (the app re-checked the password or a
+ * second factor) and rotates the session token; a cookie session gets the new cookie.
+ *
+ * @example if (passwordOk) await reauthenticate(reply, { methods: ['pwd'] });
+ */
+export async function reauthenticate(reply: FastifyReply, input: ReauthenticateInput): Promise<ReauthenticatedSession> {
+  const { layer, state } = stateOf(reply.request);
+  const { issued, changes } = await layer.reauthenticate(state, input);
+  apply(reply, changes);
+  reply.request.session = issued.session;
+  reply.request.sessionToken = state.token;
+  return issued;
 }
 
 /**

@@ -1,9 +1,10 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { SessionError } from '../../core/errors.js';
-import type { IssuedSession } from '../../core/manager.js';
+import type { RecentAuthInput } from '../../core/freshness.js';
+import type { IssuedSession, ReauthenticatedSession, ReauthenticateInput } from '../../core/manager.js';
 import type { Session } from '../../core/types.js';
 import { CSRF_HEADER, errorResponse, type HeaderBag } from '../core.js';
-import { createSessionLayer, forbiddenResponse, type LoginInput, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
+import { createSessionLayer, forbiddenResponse, recentAuthRule, type LoginInput, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -128,6 +129,41 @@ export function requireRole(role: string): MiddlewareHandler {
     }
     await next();
   };
+}
+
+/**
+ * Answers 401 without a session and 403 `reauthentication_required` (with `maxAge` in seconds and
+ * `methods` in the JSON body) unless the session's last authentication meets `{ maxAge, methods }`
+ * and the manager's `reauth.roles` rules. Options are checked when the middleware is built.
+ *
+ * @example app.post('/account/email', requireRecentAuth({ maxAge: '10m' }), handler)
+ */
+export function requireRecentAuth(options: RecentAuthInput = {}): MiddlewareHandler {
+  const rule = recentAuthRule(options);
+  return async function requireRecentAuthMiddleware(c, next) {
+    try {
+      const { layer, state } = stateOf(c);
+      await layer.requireRecentAuth(state, rule);
+    } catch (err) {
+      return errorJson(c, err);
+    }
+    await next();
+  };
+}
+
+/**
+ * Records that the user just proved who they are again (the app re-checked the password or a
+ * second factor) and rotates the session token; a cookie session gets the new cookie.
+ *
+ * @example if (passwordOk) await reauthenticate(c, { methods: ['pwd'] });
+ */
+export async function reauthenticate(c: Context, input: ReauthenticateInput): Promise<ReauthenticatedSession> {
+  const { layer, state } = stateOf(c);
+  const { issued, changes } = await layer.reauthenticate(state, input);
+  apply(c, changes);
+  c.set('session', issued.session);
+  c.set('sessionToken', state.token);
+  return issued;
 }
 
 /**
