@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { pinoAudit } from '../audit/sink.js';
 import { createManagerFromConfig } from '../config/index.js';
@@ -19,6 +19,7 @@ import type { AttemptLimiter } from './rate-limit.js';
 import { monitoringRoutes } from './dashboard/index.js';
 import { jwtRoutes } from './routes/jwt.js';
 import { opsRoutes } from './routes/ops.js';
+import { reauthenticateRoutes } from './routes/reauthenticate.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
 
@@ -83,6 +84,14 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // Path parameters are checked by the route schemas (user ids up to 256 characters, which the
+    // router's default of 100 would cut off with its own 414), not by the router.
+    routerOptions: { maxParamLength: 2048 },
+    // The router's own refusals (a bad %-escape, an oversized parameter) in the service's error shape.
+    frameworkErrors: (err, request, reply) => {
+      (reply as unknown as FastifyReply).code(400).header('x-request-id', request.id).header('cache-control', 'no-store')
+        .send({ error: 'invalid_request', message: err.code === 'FST_ERR_BAD_URL' ? 'the URL holds an invalid %-escape' : 'a path parameter is too long' });
+    },
   }) as unknown as ServiceApp;
 
   // A POST without a body but with a JSON content type (common in HTTP clients) is no error.
@@ -153,6 +162,7 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
   };
   const routeDeps = { sessions, auth, http, metrics, csrfToken };
   sessionRoutes(app, routeDeps);
+  reauthenticateRoutes(app, routeDeps);
   userRoutes(app, routeDeps, store);
   jwtRoutes(app, routeDeps, {
     allowedOrigins: config.allowedOrigins.length > 0 ? config.allowedOrigins : config.publicUrl ? [config.publicUrl] : [],
