@@ -5,6 +5,7 @@
  * @example const server = await startMemcached(); ...; await server.stop();
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 
 /** The `memcached` binary: on the PATH, or Debian's /usr/bin/memcached. */
@@ -50,7 +51,7 @@ export interface MemcachedServer {
   kill(): Promise<void>;
   start(): Promise<void>;
   /** SIGSTOP / SIGCONT: a server that accepts connections but never answers. */
-  freeze(): void;
+  freeze(): Promise<void>;
   thaw(): void;
   stop(): Promise<void>;
 }
@@ -81,8 +82,15 @@ export async function startMemcached(opts: { memoryMb?: number; args?: string[] 
       await gone(c);
       child = null;
     },
-    freeze() {
-      child?.kill('SIGSTOP');
+    async freeze() {
+      const c = child;
+      if (!c?.pid) return;
+      c.kill('SIGSTOP');
+      // The signal is delivered asynchronously: wait until the kernel reports the process stopped,
+      // so no request sent after this resolves can still be answered.
+      for (let i = 0; i < 200 && !/^\d+ \(.*\) T/.test(readFileSync(`/proc/${c.pid}/stat`, 'utf8')); i += 1) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
     },
     thaw() {
       child?.kill('SIGCONT');

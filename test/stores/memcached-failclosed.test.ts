@@ -56,7 +56,7 @@ describeIfAvailable(memcachedBinary !== null, 'memcached binary', 'PATH (apt-get
     const store = await storeOn([mc]);
     const sessions = createSessionManager({ store, secret });
     const { token } = await sessions.create({ userId: 'frozen' });
-    mc.freeze();
+    await mc.freeze();
     try {
       const err = await sessions.validate(token).then(() => null, (e: unknown) => e);
       expect(err).toMatchObject({ code: 'store_unavailable', message: expect.stringMatching(/timeout/i) });
