@@ -109,7 +109,8 @@ describe('JWT access tokens', () => {
     await sessions.validate(opaque.token);
     await sessions.validate(jwt.accessToken);
     // The refresh secret under the opaque prefix is not a session token.
-    const [, rest] = jwt.refreshToken.split('r_');
+    expect(jwt.refreshToken.startsWith('skr_')).toBe(true);
+    const rest = jwt.refreshToken.slice('skr_'.length);
     await expectCode(sessions.validate(`sk_${rest}`), 'token_invalid');
     await expectCode(sessions.renew(`sk_${rest}`), 'token_invalid');
     // An opaque token under the refresh prefix is not a refresh token.

@@ -37,12 +37,19 @@ export function toParams(s: StoredSession): SessionParams {
 
 /** The record a row holds; a fresh object every time, so callers never share state with the store. */
 export function fromRow(r: SessionRow): StoredSession {
-  return {
-    ...(JSON.parse(r.body) as Omit<StoredSession, 'id'>),
-    id: r.id, userId: r.user_id, createdAt: r.created_at, lastSeenAt: r.last_seen_at,
-    idleExpiresAt: r.idle_expires_at, absoluteExpiresAt: r.absolute_expires_at,
-    revokedAt: r.revoked_at, revokeReason: r.revoke_reason as RevokeReason | null, version: r.version,
-  };
+  // Assigning onto the parsed object is several times cheaper than spreading it into a new one,
+  // and this runs on every validation.
+  const s = JSON.parse(r.body) as StoredSession;
+  s.id = r.id;
+  s.userId = r.user_id;
+  s.createdAt = r.created_at;
+  s.lastSeenAt = r.last_seen_at;
+  s.idleExpiresAt = r.idle_expires_at;
+  s.absoluteExpiresAt = r.absolute_expires_at;
+  s.revokedAt = r.revoked_at;
+  s.revokeReason = r.revoke_reason as RevokeReason | null;
+  s.version = r.version;
+  return s;
 }
 
 /** A row of `audit`. */
