@@ -47,6 +47,7 @@ export function createManagerFromConfig(config: ServiceConfig, store: SessionSto
     checkRevocation: config.checkRevocation,
     revocationStaleness: config.revocationStaleness,
     refreshGrace: config.refreshGrace,
+    reauth: { maxAge: config.reauthMaxAge },
     ...(extra.audit ? { audit: extra.audit } : {}),
     ...(extra.now ? { now: extra.now } : {}),
   });

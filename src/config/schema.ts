@@ -219,6 +219,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('checkRevocation', 'cached', 'how JWT validation sees revocations: always (a store read), cached (bounded by revocationStaleness) or never', choice(['always', 'cached', 'never'] as const)),
   spec('revocationStaleness', '1s', 'with checkRevocation cached: the longest a revocation may go unnoticed (at most 60s)', duration(0)),
   spec('refreshGrace', '10s', 'how long a just-rotated refresh token still yields the same new pair (concurrent tabs)', duration(0)),
+  spec('reauthMaxAge', '10m', 're-authentication freshness: a session is fresh (sudo mode) when its last authentication is at most this old; the default maxAge of recentAuth checks', duration(1000)),
   spec('insecureCookies', 'false', 'plain-HTTP cookie names and no Secure flag, for local development only', boolean(), 'boolean'),
   spec('trustProxy', 'false', 'take the client IP from X-Forwarded-For (true: one proxy, or a number of proxies)', trustProxy()),
   spec('publicUrl', null, "the service's own origin as browsers see it (default http://<host>:<port>)", optionalUrl()),
@@ -270,6 +271,8 @@ export interface ServiceConfig {
   checkRevocation: 'always' | 'cached' | 'never';
   revocationStaleness: number;
   refreshGrace: number;
+  /** Re-authentication freshness: the longest time since the last authentication of a fresh session. */
+  reauthMaxAge: number;
   insecureCookies: boolean;
   trustProxy: boolean | number;
   publicUrl: string | null;

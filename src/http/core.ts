@@ -252,12 +252,13 @@ export const NO_STORE_HEADERS: Readonly<Record<string, string>> = Object.freeze(
  * An error's JSON body. `maxAge` (seconds) and `methods` come only with
  * `reauthentication_required`: what the last authentication must meet.
  */
-export interface ErrorBody {
+// A type alias, not an interface, so it stays assignable to Record<string, unknown>.
+export type ErrorBody = {
   error: string;
   message: string;
   maxAge?: number;
   methods?: string[];
-}
+};
 
 const GENERIC_MESSAGES: Partial<Record<string, string>> = {
   store_unavailable: 'the session store is unavailable; try again shortly',

@@ -12,7 +12,11 @@ export const errorSchema = {
   type: 'object',
   description: 'An error: a stable code (switch on it) and a human message.',
   required: ['error', 'message'],
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
+  properties: {
+    error: { type: 'string' }, message: { type: 'string' },
+    maxAge: { type: 'integer', description: 'Only with `reauthentication_required`: the longest time (seconds) since the last authentication the action accepts.' },
+    methods: { type: 'array', items: { type: 'string' }, description: 'Only with `reauthentication_required`: every method the re-authentication must include (empty: any).' },
+  },
   additionalProperties: false,
 } as const;
 
@@ -37,6 +41,9 @@ export const sessionSchema = {
     idleTimeout: { type: 'integer', description: 'The effective idle timeout of this session, in milliseconds.' },
     absoluteTimeout: { type: 'integer', description: 'The effective absolute lifetime of this session, in milliseconds.' },
     policy: { type: ['string', 'null'], description: 'The role whose policy set the timeouts (the most restrictive of the roles), or null for the defaults.' },
+    authenticatedAt: { ...time, description: 'When the user last proved who they are: at login, or at the last re-authentication.' },
+    authMethods: { type: 'array', items: { type: 'string' }, description: 'How the user proved it then, e.g. ["password", "totp"].' },
+    fresh: { type: 'boolean', description: 'Only from `GET /v1/sessions/current` and `POST /v1/sessions/validate`: whether the last authentication is recent enough for sensitive actions (`SESSIONKIT_REAUTH_MAX_AGE`, or the `recentAuth` of the request).' },
     device: deviceSchema,
     data: { type: 'object', additionalProperties: true },
     current: { type: 'boolean', description: "Only in lists of the caller's own sessions: whether this is the caller's session." },
@@ -119,6 +126,10 @@ export interface SessionJson {
   idleTimeout: number;
   absoluteTimeout: number;
   policy: string | null;
+  authenticatedAt: string;
+  authMethods: string[];
+  /** Only where the service judged freshness (current session, validate). */
+  fresh?: boolean;
   device: Session['device'];
   data: Record<string, unknown>;
   current?: boolean;
@@ -135,6 +146,7 @@ export function sessionJson(s: Session, current?: boolean): SessionJson {
     createdAt: s.createdAt.toISOString(), lastSeenAt: s.lastSeenAt.toISOString(),
     idleExpiresAt: s.idleExpiresAt.toISOString(), absoluteExpiresAt: s.absoluteExpiresAt.toISOString(),
     idleTimeout: s.idleTimeout, absoluteTimeout: s.absoluteTimeout, policy: s.policy,
+    authenticatedAt: s.authenticatedAt.toISOString(), authMethods: s.authMethods,
     device: s.device, data: s.data,
   };
   if (current !== undefined) out.current = current;

@@ -199,7 +199,10 @@ export function createKeyRing(options: KeyRingOptions) {
 
   /** Adds a new active key and demotes the current ones to verify-only. */
   async function rotate(reason = 'manual'): Promise<{ kid: string }> {
-    await ensureLoaded();
+    // A fresh read, not the cached ring: the new key must be created after every key on the
+    // store (another instance may have added one this instance has not heard of yet), or two
+    // active keys could tie on createdAt and the signer would be picked by kid order.
+    await reload();
     const previous = signerRecord?.kid ?? null;
     const { privateKey, publicKey } = generateSigningKey(algorithm);
     const added = await addKey(algorithm, privateKey, publicKey, 'active', 'generated');

@@ -26,10 +26,11 @@ export const DOCUMENTED_ROUTES = [
   'GET /v1/users/{userId}/sessions', 'DELETE /v1/users/{userId}/sessions', 'GET /v1/audit',
   'GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json',
   'POST /v1/sessions/refresh', 'GET /.well-known/jwks.json', 'POST /v1/keys/rotate',
+  'POST /v1/sessions/current/reauthenticate',
   ...MONITORING_ROUTES,
 ];
 export const ABSENT_ROUTES = [
-  'POST /v1/backchannel-logout', 'POST /v1/sessions/current/reauthenticate',
+  'POST /v1/backchannel-logout',
 ];
 
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0';
@@ -154,6 +155,18 @@ export async function runScenario(client: Client, o: ScenarioOptions): Promise<v
   expect(renewedA.setCookies).toEqual([]);
   tokenA = renewedA.body.token;
   expect((await call('GET', '/v1/sessions/current', { headers: bearer(tokenA) })).status).toBe(200);
+
+  // Re-authentication (sudo mode, issue 12): the app re-checked the user; the token rotates, the session is fresh.
+  expect(me.body.session).toMatchObject({ authMethods: [], fresh: true });
+  expectError(await call('POST', '/v1/sessions/current/reauthenticate', { json: { token: tokenA, methods: ['password'] } }), 401, 'token_missing');
+  expectError(await call('POST', '/v1/sessions/current/reauthenticate', { headers: admin, json: { token: tokenA, methods: [] } }), 400, 'invalid_request');
+  const reauthA = await call('POST', '/v1/sessions/current/reauthenticate', { headers: admin, json: { token: tokenA, methods: ['password', 'totp'] } });
+  expect(reauthA.status).toBe(200);
+  expect(reauthA.body.session).toMatchObject({ id: idA, authMethods: ['password', 'totp'] });
+  expect(reauthA.body.token).not.toBe(tokenA);
+  tokenA = reauthA.body.token;
+  expect((await call('GET', '/v1/sessions/current', { headers: bearer(tokenA) })).body.session).toMatchObject({ authMethods: ['password', 'totp'], fresh: true });
+  expectError(await call('POST', '/v1/sessions/validate', { headers: admin, json: { token: tokenA, recentAuth: { methods: ['webauthn'] } } }), 403, 'reauthentication_required');
 
   // Revoke one session: own only, 404 otherwise.
   const other = await call('POST', '/v1/sessions', { headers: admin, json: { userId: u2 } });

@@ -6,6 +6,7 @@ import { clearSessionCookies, csrfCookie, NO_STORE_HEADERS, sessionCookie, type 
 import type { ServiceAuth } from '../auth.js';
 import type { ServiceMetrics } from '../metrics.js';
 import { jwtJson, refreshedSchema, setJwtCookies } from './jwt.js';
+import { freshSessionJson, recentAuthBodySchema, validateFreshness } from './reauthenticate.js';
 import {
   errorResponses, issuedSessionSchema, revokedCountSchema, sessionJson, sessionListSchema, sessionResponseSchema,
 } from '../schemas.js';
@@ -96,12 +97,12 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
     schema: {
       operationId: 'validateSession', tags: ['sessions'], security: [['apiKey']],
       summary: 'Validate a session token a backend received (slides the idle expiry)',
-      body: { type: 'object', required: ['token'], properties: { token: { type: 'string' } }, additionalProperties: false },
+      body: { type: 'object', required: ['token'], properties: { token: { type: 'string' }, recentAuth: recentAuthBodySchema }, additionalProperties: false },
       response: { 200: sessionResponseSchema, ...errorResponses },
     },
   }, async (request, reply) => {
     const principal = await auth.apiKey(request, 'sessions');
-    const { token } = request.body as { token: string };
+    const { token, recentAuth } = request.body as { token: string; recentAuth?: { maxAge?: number; methods?: string[] } };
     let session: Session;
     try {
       session = await sessions.validate(token, auth.context(request, `apikey:${principal.id}`));
@@ -110,8 +111,9 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
       throw err;
     }
     deps.metrics.countValidation('ok');
+    const fresh = await validateFreshness(sessions, session, recentAuth, { token, ctx: auth.context(request, `apikey:${principal.id}`) });
     reply.headers(NO_STORE_HEADERS);
-    return { session: sessionJson(session), csrfToken: await deps.csrfToken(session.id) };
+    return { session: { ...sessionJson(session), fresh }, csrfToken: await deps.csrfToken(session.id) };
   });
 
   app.get('/v1/sessions/current', {
@@ -123,7 +125,7 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
   }, async (request, reply) => {
     const { session } = await auth.session(request, reply);
     reply.headers(NO_STORE_HEADERS);
-    return { session: sessionJson(session), csrfToken: await deps.csrfToken(session.id) };
+    return { session: freshSessionJson(sessions, session), csrfToken: await deps.csrfToken(session.id) };
   });
 
   app.post('/v1/sessions/current/renew', {
