@@ -1,10 +1,12 @@
 // The example app: sign-in, "your devices" (every session of the user), revoke one device, log
-// out everywhere else, log out. It uses sessionkit as any application would: through the package.
+// out everywhere else (after asking for the password again when the last sign-in is more than
+// five minutes old: "sudo mode"), log out. It uses sessionkit as any application would: through
+// the package.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import express from 'express';
 import { createSessionManager, memoryStore } from 'sessionkit';
-import { login, logout, logoutOtherDevices, csrfToken, requireSession, sessionErrors, sessionkit } from 'sessionkit/express';
+import { login, logout, logoutOtherDevices, csrfToken, reauthenticate, requireRecentAuth, requireSession, sessionErrors, sessionkit } from 'sessionkit/express';
 import { devicesPage, loginPage } from './pages.mjs';
 import { openUsers } from './users.mjs';
 
@@ -19,17 +21,21 @@ async function openStore(dataDir) {
   return { store: memoryStore(), kind: 'memory' };
 }
 
+/** How recent a sign-in "log out everywhere else" needs; older ones are asked for the password again. */
+const SUDO_MAX_AGE = '5m';
+
 /**
  * Builds the app. `insecureCookies` is for plain http://localhost only (the default here, since
  * the example serves HTTP); behind HTTPS leave it off and the cookie becomes __Host-sessionkit.
+ * `now` is the sessions' clock (tests move it forward to make a sign-in old).
  */
-export async function createExampleApp({ dataDir = join(here, '../../data/example-app'), insecureCookies = true, demoPassword = 'correct-horse-battery', warn } = {}) {
+export async function createExampleApp({ dataDir = join(here, '../../data/example-app'), insecureCookies = true, demoPassword = 'correct-horse-battery', warn, now } = {}) {
   mkdirSync(dataDir, { recursive: true });
   const users = openUsers(join(dataDir, 'users.db'));
   const demo = { id: 'u-demo', username: 'demo', password: demoPassword, displayName: 'Demo User' };
   await users.upsert(demo);
   const { store, kind } = await openStore(dataDir);
-  const sessions = createSessionManager({ store, maxSessionsPerUser: 20 });
+  const sessions = createSessionManager({ store, maxSessionsPerUser: 20, reauth: { maxAge: SUDO_MAX_AGE }, ...(now ? { now } : {}) });
 
   const app = express();
   app.disable('x-powered-by');
@@ -73,8 +79,23 @@ export async function createExampleApp({ dataDir = join(here, '../../data/exampl
     res.type('html').send(devicesPage({ user, sessions: list, currentId: req.session.id, csrfToken: await csrfToken(req) }));
   });
 
-  app.post('/devices/revoke-others', requireSession(), async (_req, res) => {
+  // A sensitive action: a sign-in older than SUDO_MAX_AGE gets 403 reauthentication_required,
+  // and the page asks for the password (POST /reauth) before trying again.
+  app.post('/devices/revoke-others', requireRecentAuth({ maxAge: SUDO_MAX_AGE }), async (_req, res) => {
     res.json({ revoked: await logoutOtherDevices(res) });
+  });
+
+  // "Confirm your password": the same check as sign-in, then the session records a fresh
+  // authentication and gets a new token (the old one dies after a few seconds).
+  app.post('/reauth', requireSession(), async (req, res) => {
+    const user = users.get(req.session.userId);
+    const checked = user ? await users.authenticate(user.username, req.body?.password) : null;
+    if (!checked) {
+      res.status(400).json({ error: 'wrong_password', message: 'That password is not right.' });
+      return;
+    }
+    await reauthenticate(res, { methods: ['pwd'] });
+    res.json({ ok: true });
   });
 
   app.post('/devices/:id/revoke', requireSession(), async (req, res) => {

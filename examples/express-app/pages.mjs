@@ -55,5 +55,13 @@ export function devicesPage({ user, sessions, currentId, csrfToken }) {
 <p>
   <button type="button" id="revoke-others"${sessions.length < 2 ? ' disabled' : ''}>Log out everywhere else</button>
   <button type="button" id="logout">Log out</button>
-</p>`, { csrfToken });
+</p>
+<form id="reauth-form" hidden>
+  <h2>Confirm your password</h2>
+  <p>Your sign-in is a while ago. Enter your password again to continue.</p>
+  <p class="error" role="alert" id="reauth-error" hidden></p>
+  <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+  <button type="submit">Confirm</button>
+  <button type="button" id="reauth-cancel">Cancel</button>
+</form>`, { csrfToken });
 }

@@ -1,5 +1,6 @@
 // Drives Debian's Chromium (playwright-core) through the example app: two devices of one user,
-// the session cookie hidden from scripts, revoking the other device and logging out elsewhere.
+// the session cookie hidden from scripts, revoking the other device and logging out elsewhere
+// (after the password prompt, once the sign-in is older than the app's five minutes).
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -23,6 +24,8 @@ describe('the example app in Chromium', () => {
   let example: Example;
   let server: Server;
   let base: string;
+  // The sessions' clock: the real time plus what a test moves it forward by.
+  let clockOffset = 0;
 
   const tempDir = (prefix: string) => {
     const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -51,7 +54,7 @@ describe('the example app in Chromium', () => {
   beforeAll(async () => {
     const modulePath = pathToFileURL(join(process.cwd(), 'examples/express-app/app.mjs')).href;
     const { createExampleApp } = await import(modulePath) as { createExampleApp: (o: object) => Promise<Example> };
-    example = await createExampleApp({ dataDir: tempDir('sessionkit-example-'), demoPassword: 'browser-test-password', warn: () => {} });
+    example = await createExampleApp({ dataDir: tempDir('sessionkit-example-'), demoPassword: 'browser-test-password', warn: () => {}, now: () => Date.now() + clockOffset });
     server = await new Promise<Server>((resolve) => {
       const s = example.app.listen(0, '127.0.0.1', () => resolve(s));
     });
@@ -93,7 +96,7 @@ describe('the example app in Chromium', () => {
     expect(new URL(phone.url()).pathname).toBe('/login');
   });
 
-  it('logs out everywhere else, then logs out', async () => {
+  it('asks for the password again before logging out everywhere else, then logs out', async () => {
     const laptop = await device();
     await signIn(laptop);
     const tablet = await device();
@@ -101,8 +104,24 @@ describe('the example app in Chromium', () => {
     await laptop.reload();
     expect(await rows(laptop)).toBeGreaterThanOrEqual(2);
 
-    await Promise.all([laptop.waitForEvent('load'), laptop.click('#revoke-others')]);
+    // Six minutes later the sign-in is too old for this action: the page asks for the password.
+    clockOffset += 6 * 60_000;
+    const cookieBefore = (await laptop.context().cookies(base)).find((c) => c.name === 'sessionkit')?.value;
+    await laptop.click('#revoke-others');
+    await laptop.locator('#reauth-form').waitFor({ state: 'visible' });
+    expect(await rows(laptop)).toBeGreaterThanOrEqual(2);
+    await laptop.fill('#reauth-form input[name="password"]', 'not-the-password');
+    await laptop.click('#reauth-form button[type="submit"]');
+    await laptop.locator('#reauth-error').waitFor({ state: 'visible' });
+    expect(await laptop.locator('#reauth-error').textContent()).toContain('password');
+
+    await laptop.fill('#reauth-form input[name="password"]', example.demo.password);
+    await Promise.all([laptop.waitForEvent('load'), laptop.click('#reauth-form button[type="submit"]')]);
     expect(await rows(laptop)).toBe(1);
+    // Re-authentication rotated the session token: the browser holds a new, still HttpOnly cookie.
+    const cookieAfter = (await laptop.context().cookies(base)).find((c) => c.name === 'sessionkit');
+    expect(cookieAfter).toMatchObject({ httpOnly: true });
+    expect(cookieAfter?.value).not.toBe(cookieBefore);
     await tablet.reload();
     expect(new URL(tablet.url()).pathname).toBe('/login');
 
