@@ -21,3 +21,7 @@ export type { JwtAlgorithm } from './tokens/jwt-algorithms.js';
 export { createAccessTokenVerifier, looksLikeJwt } from './tokens/jwt-verify.js';
 export type { AccessTokenClaims, AccessTokenVerifier, VerificationKey, JwtRejectReason } from './tokens/jwt-verify.js';
 export type { SigningKeyInfo, KeyState, ImportKeyInput } from './tokens/keyring.js';
+// Re-authentication freshness, "sudo mode" (issue 12)
+export { isFresh, checkFreshness, reauthenticationRequired, DEFAULT_REAUTH_MAX_AGE } from './core/freshness.js';
+export type { FreshnessRequirement, FreshnessVerdict, RecentAuthInput, ReauthPolicyInput, RoleFreshnessRule } from './core/freshness.js';
+export type { ReauthenticateInput, ReauthenticatedSession } from './core/manager.js';
