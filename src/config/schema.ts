@@ -188,6 +188,66 @@ const optionalUrl = () => z.unknown().transform((value, ctx) => {
   }
 });
 
+/** An absolute http(s) URL kept whole (path included), e.g. an OpenID issuer; none by default. */
+const optionalFullUrl = () => z.unknown().transform((value, ctx) => {
+  if (value === undefined || value === null || value === '') return null;
+  try {
+    if (typeof value !== 'string') throw new Error('not a string');
+    const url = new URL(value);
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || url.hash) throw new Error('scheme');
+    return value;
+  } catch {
+    return fail(ctx, `expected an absolute http(s) URL such as https://sso.example.org/realms/main, got ${describeValue(value)}`);
+  }
+});
+
+/** Comma-separated absolute URLs or paths starting with `/` (the OIDC returnTo allow-list). */
+const urlOrPathList = () => z.unknown().transform((value, ctx) => {
+  const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : null;
+  if (!list) return fail(ctx, `expected comma-separated URLs or paths, got ${describeValue(value)}`);
+  const out: string[] = [];
+  for (const raw of list) {
+    const item = typeof raw === 'string' ? raw.trim() : '';
+    if (item === '') continue;
+    const path = item.startsWith('/') && !item.startsWith('//');
+    let ok = path;
+    if (!path) {
+      try {
+        const url = new URL(item);
+        ok = (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password;
+      } catch {
+        ok = false;
+      }
+    }
+    if (!ok || item.includes('\\')) return fail(ctx, `expected absolute http(s) URLs or paths starting with /, got ${describeValue(item)}`);
+    out.push(item);
+  }
+  return out;
+});
+
+/** `provider-value=role` pairs, comma-separated (`sso-admins=admin,staff=user`); a value may repeat. */
+const roleMap = () => z.unknown().transform((value, ctx) => {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value === 'object' && !Array.isArray(value)) {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.every(([, v]) => typeof v === 'string' || (Array.isArray(v) && v.every((r) => typeof r === 'string')))) {
+      return Object.fromEntries(entries.map(([k, v]) => [k, Array.isArray(v) ? v as string[] : [v as string]]));
+    }
+    return fail(ctx, 'expected an object of provider value to role name(s)');
+  }
+  if (typeof value !== 'string') return fail(ctx, `expected pairs such as sso-admins=admin,staff=user, got ${describeValue(value)}`);
+  const out: Record<string, string[]> = {};
+  for (const pair of value.split(',')) {
+    if (pair.trim() === '') continue;
+    const at = pair.lastIndexOf('=');
+    const from = pair.slice(0, at).trim();
+    const to = pair.slice(at + 1).trim();
+    if (at <= 0 || from === '' || to === '' || to.length > 64) return fail(ctx, `expected pairs such as sso-admins=admin,staff=user, got ${describeValue(pair)}`);
+    (out[from] ??= []).push(to);
+  }
+  return out;
+});
+
 function spec(name: string, defaultText: string | null, description: string, schema: z.ZodType, type: 'string' | 'boolean' = 'string'): OptionSpec {
   const words = name.replace(/([A-Z])/g, ' $1').toLowerCase().split(' ');
   return { name, env: `SESSIONKIT_${words.join('_').toUpperCase()}`, flag: words.join('-'), type, defaultText, description, schema };
@@ -228,6 +288,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('sweepInterval', '1m', 'how often expired sessions are deleted from the store (0 turns the sweeper off)', duration(0)),
   spec('shutdownTimeout', '10s', 'longest wait for in-flight requests on SIGTERM/SIGINT', duration(0)),
   spec('logLevel', 'info', 'fatal, error, warn, info, debug, trace or silent', choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const)),
+  spec('oidcIssuer', null, 'single sign-on: the OpenID provider issuer URL (turns the /v1/oidc routes and the back-channel logout on)', optionalFullUrl()),
+  spec('oidcClientId', null, 'single sign-on: the client id registered at the provider', text(/^[\x21-\x7e]{1,512}$/, 'a client id without spaces')),
+  spec('oidcClientSecret', null, 'single sign-on: the client secret (client_secret_basic); without it the client is public (PKCE only)', optionalSecret(1)),
+  spec('oidcRedirectUri', null, "single sign-on: the registered redirect URI, the service's /v1/oidc/callback as browsers reach it", optionalFullUrl()),
+  spec('oidcScope', 'openid', 'single sign-on: the scopes to request (must include openid)', text(/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'space-separated scopes such as "openid profile"')),
+  spec('oidcRolesClaim', null, 'single sign-on: the ID Token claim (name or dotted path, e.g. realm_access.roles) whose values become session roles', text(/^\S{1,256}$/, 'a claim name or dotted path')),
+  spec('oidcRoleMap', null, 'single sign-on: provider values to roles, e.g. sso-admins=admin,staff=user (only mapped values become roles)', roleMap()),
+  spec('oidcReturnTo', null, 'single sign-on: comma-separated URLs or paths a login may return to (an entry ending in / allows the paths below it); the first is the default', urlOrPathList()),
   spec('config', null, 'a JSON config file; variables and flags override it', text(/^.{1,4096}$/, 'a file path')),
 ];
 
@@ -282,6 +350,16 @@ export interface ServiceConfig {
   sweepInterval: number;
   shutdownTimeout: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Single sign-on (null: off): the OpenID provider and this service's client registration. */
+  oidcIssuer: string | null;
+  oidcClientId: string | null;
+  oidcClientSecret: string | null;
+  oidcRedirectUri: string | null;
+  oidcScope: string;
+  oidcRolesClaim: string | null;
+  oidcRoleMap: Record<string, string[]> | null;
+  /** Null when unset; the allow-list of returnTo targets otherwise. */
+  oidcReturnTo: string[] | null;
   /** The JSON file the configuration was read from, or null. */
   config: string | null;
   /** `SESSIONKIT_*` variables that name no option (probably typos): reported at start-up. */

@@ -22,6 +22,8 @@ import { opsRoutes } from './routes/ops.js';
 import { reauthenticateRoutes } from './routes/reauthenticate.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
+import { backchannelRoutes } from './routes/backchannel.js';
+import { oidcFromConfig, oidcRoutes } from './routes/oidc.js';
 
 /** Everything `buildServer` may be given instead of building it from the configuration. */
 export interface ServerDeps {
@@ -169,6 +171,13 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
     tokenPrefix: config.tokenPrefix, ownOrigin: auth.ownOrigin,
   });
   opsRoutes(app, { store, auth, metrics, openapi: openapi.document });
+  // Single sign-on: its routes exist only when an OpenID provider is configured.
+  const oidc = oidcFromConfig(config, sessions);
+  if (oidc) {
+    oidcRoutes(app, routeDeps, oidc);
+    backchannelRoutes(app, oidc, auth);
+    oidc.discover().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'OpenID provider discovery failed; retried on the next login'));
+  }
   monitoringRoutes(app, {
     sessions, store, auth, logger, insecureCookies: config.insecureCookies, adminKeyConfigured: config.adminKey !== null,
     allowedOrigins: config.allowedOrigins.length > 0 ? config.allowedOrigins : config.publicUrl ? [config.publicUrl] : [],

@@ -10,6 +10,8 @@ export interface OpenApiRouteMeta {
   security?: string[][];
   /** Responses documented as is, for routes whose bodies Fastify must not serialise (text, HTML). */
   openapiResponses?: Record<string, unknown>;
+  /** A request body documented as is, for routes that read a body Fastify does not parse as JSON (a form). */
+  openapiRequestBody?: Record<string, unknown>;
 }
 
 interface CollectedRoute {
@@ -86,7 +88,9 @@ function operation(r: CollectedRoute): Record<string, unknown> {
     ...objectParameters(s.headers, 'header'),
   ];
   if (parameters.length > 0) op.parameters = parameters;
-  if (s.body) {
+  if (s.openapiRequestBody) {
+    op.requestBody = s.openapiRequestBody;
+  } else if (s.body) {
     const required = Array.isArray((s.body as { required?: unknown }).required) && ((s.body as { required: unknown[] }).required.length > 0);
     op.requestBody = { required, content: { 'application/json': { schema: s.body } } };
   }
