@@ -13,7 +13,7 @@ import { appendEvents, auditQuerySql } from './postgres/audit.js';
 import { startListener, type Listener } from './postgres/listener.js';
 import { rowToAudit, rowToSession, SESSION_COLUMNS, SESSION_SELECT, sessionParams, type AuditRow, type SessionRow } from './postgres/rows.js';
 import { checkedSchema, migrate, tablesOf } from './postgres/schema.js';
-import { retryingOnStaleConnection, settleWithin, transaction, withDeadline } from './postgres/sql.js';
+import { ignoreClientError, retryingOnStaleConnection, settleWithin, transaction, withDeadline } from './postgres/sql.js';
 import type { CreateOptions, CreateResult, RevokeAllOptions, RevokeOptions, SessionStore, StoreChange } from './types.js';
 
 export const name = 'postgres';
@@ -123,13 +123,16 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         pool.on('error', () => {});
       }
       const client = await pool.connect();
+      client.on('error', ignoreClientError);
       let applied: number[];
       try {
         applied = await migrate(client, t, migrationTimeout);
       } catch (err) {
+        client.removeListener('error', ignoreClientError);
         client.release(err instanceof SessionError ? undefined : (err as Error));
         throw err;
       }
+      client.removeListener('error', ignoreClientError);
       client.release();
       readyPool = pool;
       return { applied };

@@ -68,6 +68,10 @@ export async function transaction<T>(pool: Pool, fn: (client: PoolClient) => Pro
       if (attempt < ATTEMPTS && isConnectionError(err)) continue;
       throw err;
     }
+    // A checked-out client has no 'error' listener (the pool removes its own): a connection that
+    // drops between two queries of the transaction would emit an unhandled 'error' and end the
+    // process. The failure reaches us through the next query anyway.
+    client.on('error', ignoreClientError);
     let begun = false;
     let destroy: Error | undefined;
     try {
@@ -85,9 +89,15 @@ export async function transaction<T>(pool: Pool, fn: (client: PoolClient) => Pro
       if (attempt < ATTEMPTS && (isRetryable(err) || (!begun && isConnectionError(err)))) continue;
       throw err;
     } finally {
+      client.removeListener('error', ignoreClientError);
       client.release(destroy);
     }
   }
+}
+
+/** The 'error' listener of checked-out clients (see `transaction`). */
+export function ignoreClientError(): void {
+  // the query in flight (or the next one) rejects with the same failure
 }
 
 /** Any failure as a `SessionError`: the store's own refusals pass through, the rest is `store_unavailable`. */
