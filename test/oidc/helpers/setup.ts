@@ -8,7 +8,7 @@ export const ADMIN_KEY = 'oidc-tests-admin-key-0123456789abcdef';
 export const CLIENT_SECRET = 'oidc-tests-client-secret-0123456789';
 
 export const ACCOUNTS: Record<string, TestAccount> = {
-  alice: { password: 'alice-password', claims: { email: 'alice@example.org', groups: ['sso-admins', 'staff', 'unmapped'] } },
+  alice: { password: 'alice-password', claims: { email: 'alice@example.org', groups: ['sso-admins', 'staff', 'unmapped'], realm_access: { roles: ['realm-admin', 'offline_access'] } } },
   bob: { password: 'bob-password', claims: { email: 'bob@example.org', groups: ['staff'] } },
 };
 
