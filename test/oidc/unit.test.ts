@@ -1,0 +1,118 @@
+// The pure parts of the relying party: the returnTo allow-list, role mapping, the login-state
+// cookie (on a moved clock) and option checks.
+import { describe, expect, it } from 'vitest';
+import { createSessionManager } from '../../src/core/manager.js';
+import { loginStateCookieName, openLoginState, sealLoginState } from '../../src/oidc/login-state.js';
+import { resolveOidcOptions } from '../../src/oidc/options.js';
+import { checkReturnTo, parseReturnToList } from '../../src/oidc/return-to.js';
+import { parseRoleMapping, rolesFromClaims } from '../../src/oidc/roles.js';
+import { memoryStore } from '../../src/stores/memory.js';
+
+const base = new URL('https://app.example.org/auth/callback');
+
+describe('returnTo allow-list', () => {
+  const allowed = parseReturnToList(['/account', 'https://app.example.org/admin/', 'https://other.example.org/welcome'], base);
+
+  it('returns the first entry when nothing is asked for', () => {
+    expect(checkReturnTo(undefined, allowed, base).href).toBe('https://app.example.org/account');
+  });
+
+  it('allows exact paths, paths below an entry ending in /, and keeps the query', () => {
+    expect(checkReturnTo('/account?tab=devices', allowed, base).href).toBe('https://app.example.org/account?tab=devices');
+    expect(checkReturnTo('/admin/users/7', allowed, base).href).toBe('https://app.example.org/admin/users/7');
+    expect(checkReturnTo('https://other.example.org/welcome', allowed, base).href).toBe('https://other.example.org/welcome');
+  });
+
+  it.each([
+    ['another origin', 'https://evil.example/account'],
+    ['a protocol-relative URL', '//evil.example/account'],
+    ['a backslash trick', '/\\evil.example'],
+    ['a path that only starts like an entry', '/account-settings'],
+    ['a dot-segment escape from a prefix', '/admin/../account-settings'],
+    ['an encoded dot-segment escape', '/admin/%2e%2e/secret'],
+    ['a relative path without /', 'account'],
+    ['a javascript: URL', 'javascript:alert(1)'],
+    ['credentials in the URL', 'https://user:pw@app.example.org/account'],
+    ['another port', 'https://app.example.org:8443/account'],
+    ['plain http of an https entry', 'http://app.example.org/account'],
+    ['a control character', '/account\n'],
+    ['a non-string', ['/account', '/account']],
+  ])('refuses %s', (_label, target) => {
+    expect(() => checkReturnTo(target, allowed, base)).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+  });
+});
+
+describe('role mapping', () => {
+  const claims = {
+    groups: ['sso-admins', 'staff', 7, ''],
+    realm_access: { roles: ['realm-admin'] },
+    'https://example.org/roles': ['namespaced'],
+    single: 'solo',
+  };
+
+  it('reads a claim, a dotted path, a claim whose name has dots, and a single string', () => {
+    expect(rolesFromClaims(claims, parseRoleMapping('groups', undefined))).toEqual(['sso-admins', 'staff']);
+    expect(rolesFromClaims(claims, parseRoleMapping('realm_access.roles', undefined))).toEqual(['realm-admin']);
+    expect(rolesFromClaims(claims, parseRoleMapping('https://example.org/roles', undefined))).toEqual(['namespaced']);
+    expect(rolesFromClaims(claims, parseRoleMapping('single', undefined))).toEqual(['solo']);
+  });
+
+  it('keeps only mapped values with a role map, and no roles without a claim', () => {
+    expect(rolesFromClaims(claims, parseRoleMapping('groups', { 'sso-admins': 'admin', staff: ['user', 'reader'] }))).toEqual(['admin', 'user', 'reader']);
+    expect(rolesFromClaims(claims, parseRoleMapping(undefined, undefined))).toEqual([]);
+    expect(rolesFromClaims(claims, parseRoleMapping('missing.path', undefined))).toEqual([]);
+  });
+
+  it('caps the roles at 64 and refuses a bad map', () => {
+    const many = { groups: Array.from({ length: 100 }, (_, i) => `g${i}`) };
+    expect(rolesFromClaims(many, parseRoleMapping('groups', undefined))).toHaveLength(64);
+    expect(() => parseRoleMapping('groups', { a: 'x'.repeat(65) })).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+  });
+});
+
+describe('the login-state cookie', () => {
+  const key = new Uint8Array(32).fill(7);
+  const state = { state: 's', nonce: 'n', codeVerifier: 'v', returnTo: 'https://app.example.org/' };
+  const headers = (value: string) => ({ cookie: `${loginStateCookieName(false)}=${value}` });
+
+  it('opens within the login timeout and not after it (moved clock)', async () => {
+    const t = Date.UTC(2030, 0, 1);
+    const sealed = await sealLoginState(key, 'app', state, 600_000, t);
+    expect(await openLoginState(headers(sealed), false, key, 'app', t + 599_000)).toEqual(state);
+    expect(await openLoginState(headers(sealed), false, key, 'app', t + 601_000)).toBeNull();
+  });
+
+  it('does not open when altered, sealed for another client, or under another key', async () => {
+    const t = Date.now();
+    const sealed = await sealLoginState(key, 'app', state, 600_000, t);
+    const altered = `${sealed.slice(0, -2)}${sealed.endsWith('AA') ? 'BB' : 'AA'}`;
+    expect(await openLoginState(headers(altered), false, key, 'app', t)).toBeNull();
+    expect(await openLoginState(headers(sealed), false, key, 'other-app', t)).toBeNull();
+    expect(await openLoginState(headers(sealed), false, new Uint8Array(32).fill(8), 'app', t)).toBeNull();
+    expect(await openLoginState({}, false, key, 'app', t)).toBeNull();
+  });
+});
+
+describe('createOidc options', () => {
+  const sessions = createSessionManager({ store: memoryStore() });
+  const good = { sessions, issuer: 'https://sso.example.org/realms/main', clientId: 'app', redirectUri: 'https://app.example.org/cb' };
+
+  it('fills in the defaults', () => {
+    const o = resolveOidcOptions(good);
+    expect(o).toMatchObject({ scope: 'openid', idTokenSigningAlg: 'RS256', loginTimeout: 600_000, clockTolerance: 30_000, clientSecret: null });
+    expect(o.returnTo.map((u) => u.href)).toEqual(['https://app.example.org/']);
+  });
+
+  it.each([
+    ['an http issuer off loopback', { issuer: 'http://sso.example.org', allowInsecureRequests: true }],
+    ['an http loopback issuer without allowInsecureRequests', { issuer: 'http://127.0.0.1:9000' }],
+    ['a scope without openid', { scope: 'profile email' }],
+    ['a symmetric signing algorithm', { idTokenSigningAlg: 'HS256' }],
+    ['alg none', { idTokenSigningAlg: 'none' }],
+    ['a redirect URI with a fragment', { redirectUri: 'https://app.example.org/cb#x' }],
+    ['an empty client id', { clientId: '' }],
+    ['a returnTo entry that is neither URL nor path', { returnTo: ['app.example.org'] }],
+  ])('refuses %s', (_label, change) => {
+    expect(() => resolveOidcOptions({ ...good, ...change } as never)).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+  });
+});
