@@ -6,7 +6,10 @@ import type { JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/config/load.js';
+import { createSessionManager } from '../../src/core/manager.js';
+import { createOidc } from '../../src/oidc/index.js';
 import { buildServer } from '../../src/server/index.js';
+import { memoryStore } from '../../src/stores/memory.js';
 import { openApiChecker } from '../service/openapi-check.js';
 import { CookieJar, loginThrough } from './helpers/browser.js';
 import { ACCOUNTS, ADMIN_KEY, startSsoService, type SsoService } from './helpers/setup.js';
@@ -115,6 +118,17 @@ describe('POST /v1/backchannel-logout', () => {
   });
 
   describe('valid tokens', () => {
+    it('accepts tokens typed JWT or untyped only with acceptUntypedLogoutTokens (Keycloak before 25), never another typ', async () => {
+      const oidc = createOidc({
+        sessions: createSessionManager({ store: memoryStore() }), issuer: sso.op.issuer, clientId: 'sessionkit-service',
+        redirectUri: `${sso.url}/v1/oidc/callback`, acceptUntypedLogoutTokens: true, allowInsecureRequests: true,
+      });
+      expect(await oidc.backchannelLogout(await sso.op.sign(claims(), { typ: 'JWT' }))).toEqual({ revoked: 0 });
+      expect(await oidc.backchannelLogout(await sso.op.sign(claims(), { typ: null }))).toEqual({ revoked: 0 });
+      await expect(oidc.backchannelLogout(await sso.op.sign(claims(), { typ: 'at+jwt' }))).rejects.toMatchObject({ code: 'invalid_request', message: expect.stringContaining('typ') });
+      await expect(oidc.backchannelLogout(await sso.op.sign(claims({ nonce: 'n' }), { typ: 'JWT' }))).rejects.toMatchObject({ code: 'invalid_request', message: expect.stringContaining('nonce') });
+    });
+
     it('accepts a valid token that names no session here (200, nothing revoked)', async () => {
       expect(await post(form(await sso.op.sign(claims())))).toEqual({ status: 200, body: { revoked: 0 } });
     });
@@ -198,13 +212,14 @@ describe('single sign-on configuration', () => {
         SESSIONKIT_OIDC_CLIENT_SECRET: 's3cret', SESSIONKIT_OIDC_REDIRECT_URI: 'https://sessions.example.org/v1/oidc/callback',
         SESSIONKIT_OIDC_ROLES_CLAIM: 'realm_access.roles', SESSIONKIT_OIDC_ROLE_MAP: 'sso-admins=admin,staff=user,staff=reader',
         SESSIONKIT_OIDC_RETURN_TO: 'https://app.example.org/, /v1/sessions/current', SESSIONKIT_OIDC_SCOPE: 'openid profile',
+        SESSIONKIT_OIDC_ACCEPT_UNTYPED_LOGOUT_TOKENS: 'true',
       },
     });
     expect(config).toMatchObject({
       oidcIssuer: 'https://sso.example.org/realms/main', oidcClientId: 'app', oidcClientSecret: 's3cret',
       oidcRedirectUri: 'https://sessions.example.org/v1/oidc/callback', oidcRolesClaim: 'realm_access.roles',
       oidcRoleMap: { 'sso-admins': ['admin'], staff: ['user', 'reader'] }, oidcReturnTo: ['https://app.example.org/', '/v1/sessions/current'],
-      oidcScope: 'openid profile',
+      oidcScope: 'openid profile', oidcAcceptUntypedLogoutTokens: true,
     });
     expect(config.warnings).toEqual([]);
     expect(() => loadConfig({ env: { SESSIONKIT_OIDC_RETURN_TO: '//evil.example' } })).toThrow(ConfigError);
