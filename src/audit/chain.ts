@@ -43,8 +43,9 @@ export function verifyChain(events: Iterable<StoredAuditEvent>, startHash = GENE
 }
 
 /** Filters events like an `AuditQuery`, for stores that hold them in memory. */
-export function matchesQuery(e: StoredAuditEvent, q: { userId?: string; sessionId?: string; type?: string; since?: number; until?: number; before?: number; after?: number }): boolean {
+export function matchesQuery(e: StoredAuditEvent, q: { userId?: string; sessionId?: string; type?: string; ip?: string; since?: number; until?: number; before?: number; after?: number }): boolean {
   return (q.userId === undefined || e.userId === q.userId)
+    && (q.ip === undefined || e.ip === q.ip)
     && (q.sessionId === undefined || e.sessionId === q.sessionId)
     && (q.type === undefined || e.type === q.type)
     && (q.since === undefined || e.at >= q.since)

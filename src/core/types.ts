@@ -104,6 +104,8 @@ export interface AuditQuery {
   userId?: string;
   sessionId?: string;
   type?: string;
+  /** The client IP the event recorded (for example every `session.rejected` from one address). */
+  ip?: string;
   since?: number;
   until?: number;
   limit?: number;

@@ -110,7 +110,7 @@ function storedEvent(id: string, fields: string[]): StoredAuditEvent {
 
 function matches(e: StoredAuditEvent, q: AuditQuery): boolean {
   return (q.userId === undefined || e.userId === q.userId) && (q.sessionId === undefined || e.sessionId === q.sessionId)
-    && (q.type === undefined || e.type === q.type) && (q.since === undefined || e.at >= q.since)
+    && (q.type === undefined || e.type === q.type) && (q.ip === undefined || e.ip === q.ip) && (q.since === undefined || e.at >= q.since)
     && (q.until === undefined || e.at < q.until);
 }
 

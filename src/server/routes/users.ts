@@ -58,6 +58,7 @@ export function userRoutes(app: FastifyInstance, deps: RouteDeps, store: Session
           userId: { type: 'string', maxLength: 256 },
           sessionId: { type: 'string', maxLength: 256 },
           type: { type: 'string', maxLength: 64, description: 'An event type, e.g. `session.revoked`.' },
+          ip: { type: 'string', maxLength: 64, description: 'The client IP the event recorded, e.g. every `session.rejected` from one address.' },
           since: { type: 'string', maxLength: 64, description: 'ISO-8601 time (inclusive).' },
           until: { type: 'string', maxLength: 64, description: 'ISO-8601 time (exclusive).' },
           limit: { type: 'string', pattern: '^[0-9]{1,4}$', description: `Page size, 1 to ${MAX_AUDIT_PAGE} (default 100).` },
@@ -76,6 +77,7 @@ export function userRoutes(app: FastifyInstance, deps: RouteDeps, store: Session
     if (q.userId) query.userId = q.userId;
     if (q.sessionId) query.sessionId = q.sessionId;
     if (q.type) query.type = q.type;
+    if (q.ip) query.ip = q.ip;
     if (q.since) query.since = parseTime(q.since, 'since');
     if (q.until) query.until = parseTime(q.until, 'until');
     if (q.cursor) query.before = decodeCursor(q.cursor);

@@ -55,6 +55,7 @@ export function auditQuerySql(t: Tables, q: AuditQuery): { text: string; values:
   if (q.userId !== undefined) add('user_id', '=', String(q.userId));
   if (q.sessionId !== undefined) add('session_id', '=', String(q.sessionId));
   if (q.type !== undefined) add('type', '=', String(q.type));
+  if (q.ip !== undefined) add('ip', '=', String(q.ip));
   if (q.since !== undefined) add('at', '>=', checkedNumber(q.since, 'since'));
   if (q.until !== undefined) add('at', '<', checkedNumber(q.until, 'until'));
   if (q.before !== undefined) add('seq', '<', checkedNumber(q.before, 'before'));

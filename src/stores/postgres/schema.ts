@@ -127,6 +127,11 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'audit trail by client IP',
+    sql: (t) => `CREATE INDEX IF NOT EXISTS audit_ip_idx ON ${t.audit} (ip, seq);`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

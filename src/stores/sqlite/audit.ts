@@ -15,6 +15,7 @@ const FILTERS = [
   ['userId', 'user_id = ?', 'string'],
   ['sessionId', 'session_id = ?', 'string'],
   ['type', 'type = ?', 'string'],
+  ['ip', 'ip = ?', 'string'],
   ['since', 'at >= ?', 'number'],
   ['until', 'at < ?', 'number'],
   ['before', 'seq < ?', 'number'],
@@ -47,7 +48,7 @@ export function auditQuerySql(q: AuditQuery): { sql: string; params: unknown[] }
   params.push(Math.min(limit, MAX_AUDIT_LIMIT));
   // With only a time range, SQLite would walk seq order and test each row's time; the time index
   // finds the range directly (and the sorter keeps just `limit` rows).
-  const timeOnly = (q.since !== undefined || q.until !== undefined) && q.userId === undefined && q.sessionId === undefined && q.type === undefined;
+  const timeOnly = (q.since !== undefined || q.until !== undefined) && q.userId === undefined && q.sessionId === undefined && q.type === undefined && q.ip === undefined;
   const from = timeOnly ? 'audit INDEXED BY audit_by_time' : 'audit';
   return { sql: `SELECT * FROM ${from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT ?`, params };
 }

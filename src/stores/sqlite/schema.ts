@@ -74,6 +74,10 @@ export const MIGRATIONS: readonly string[] = [
 
   CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
   `,
+  `
+  -- The audit trail by client IP: every rejected attempt from one address (GET /v1/audit?ip=).
+  CREATE INDEX audit_by_ip ON audit (ip);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
