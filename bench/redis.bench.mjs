@@ -1,20 +1,23 @@
 // Redis store: validations per second through the session manager next to express-session's
-// connect-redis@9 `get` (node-redis 5) and a bare ioredis GET, on the same Redis server; round trips
-// per validate and per create (counted at the client); Redis memory per session (`used_memory`
-// delta over 100,000 sessions, each in its user's index) next to connect-redis.
+// connect-redis@9 `get` (node-redis 5, JSON.parse included) on the same Redis server, with the same
+// number of calls in flight for every row and 1,000 sessions read round-robin by each; round trips
+// per validate and per create (commands the server receives, watched with MONITOR); Redis memory per
+// session (`used_memory` delta over 100,000 sessions, each in its user's index) next to connect-redis.
 //
 // The server: BENCH_REDIS_URL if set, else a redis-server this module starts on a free port (so the
-// memory figures see nothing else), else it is skipped. Run: `npm run build && node bench/run.mjs redis`.
+// memory figures and MONITOR see nothing else), else it is skipped.
+// Run: `npm run build && node bench/run.mjs redis` (BENCH_DIST=<absolute dir> reads another build).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { collectGarbage, formatNumber, measureAll, printTable, printTargets } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
-const dist = process.env.BENCH_DIST ? new URL(`file://${process.env.BENCH_DIST.replace(/\/?$/, '/')}`) : new URL('../dist/', import.meta.url);
+const dist = process.env.BENCH_DIST ? pathToFileURL(`${resolve(process.env.BENCH_DIST)}/`) : new URL('../dist/', import.meta.url);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
@@ -47,24 +50,33 @@ export async function run({ log }) {
     for (const sid of sids) await connectStore.set(sid, expressSession(sid));
     await admin.set('floor', 'x'.repeat(250));
 
-    const [floor, connect, mine] = await measureAll([
-      { name: 'ioredis GET (floor)', fn: () => store.client.get('floor'), options: { concurrency: CONCURRENCY } },
+    const ioredis = new Redis(server.url, { enableAutoPipelining: true });
+    const ids = tokens.map((t) => t.slice(t.indexOf('_') + 1, t.indexOf('.')));
+    const crKeys = sids.map((sid) => `cr:${sid}`);
+    const [floor, connect, io, get, mine] = await measureAll([
+      { name: 'node-redis GET (floor)', fn: (i) => nodeRedis.get(crKeys[i % TOKENS]), options: { concurrency: CONCURRENCY } },
       { name: 'connect-redis get', fn: (i) => connectStore.get(sids[i % TOKENS]), options: { concurrency: CONCURRENCY } },
+      { name: 'ioredis GET (auto-pipelined)', fn: (i) => ioredis.get(crKeys[i % TOKENS]), options: { concurrency: CONCURRENCY } },
+      { name: 'sessionkit store.get', fn: (i) => store.get(ids[i % TOKENS]), options: { concurrency: CONCURRENCY } },
       { name: 'sessionkit validate', fn: (i) => sessions.validate(tokens[i % TOKENS]), options: { concurrency: CONCURRENCY } },
     ], { rounds: ROUNDS, seconds: SECONDS, between: collectGarbage });
+    ioredis.disconnect();
     mine.vs = connect.name;
+    get.vs = connect.name;
     connect.vs = floor.name;
-    printTable(log, [floor, connect, mine], { title: 'validations per second (Redis)', baseline: floor.name });
+    printTable(log, [floor, connect, io, get, mine], { title: 'validations per second (Redis)', baseline: floor.name });
+    const spread = (r) => `${formatNumber(Math.min(...r.rounds))}-${formatNumber(Math.max(...r.rounds))}`;
+    log(`\nrounds (min-max ops/s): ${[floor, connect, io, get, mine].map((r) => `${r.name} ${spread(r)}`).join('; ')}`);
 
-    // Round trips, counted where the client writes commands to the socket.
-    const sent = countCommands(store.client);
-    const perValidate = await roundTrips(sent, 1000, (i) => sessions.validate(tokens[i % TOKENS]));
-    const perCreate = await roundTrips(sent, 1000, (i) => sessions.create({ userId: `rt-${i % 50}`, device: DEVICE }));
-    const perRevoke = await roundTrips(sent, 200, async (i) => {
+    // Round trips: the commands the server receives from clients (MONITOR; a script's own commands left out).
+    const monitor = await watchCommands(admin);
+    const perValidate = await roundTrips(monitor, 1000, (i) => sessions.validate(tokens[i % TOKENS]));
+    const perCreate = await roundTrips(monitor, 1000, (i) => sessions.create({ userId: `rt-${i % 50}`, device: DEVICE }));
+    const perRevoke = await roundTrips(monitor, 200, async (i) => {
       const s = await store.listForUser(`rt-${i % 50}`, Date.now());
       if (s[0]) await store.revoke(s[0].id, { reason: 'logout', at: Date.now(), events: [] });
     });
-    sent.restore();
+    monitor.stop();
     log(`\nround trips: validate ${perValidate.toFixed(2)}, create ${perCreate.toFixed(2)} (with the per-user limit), list + revoke ${perRevoke.toFixed(2)}`);
 
     // Memory: a clean database per measurement.
@@ -113,21 +125,41 @@ function expressSession(sid) {
   return { cookie: { originalMaxAge: 86_400_000, expires: new Date(Date.now() + 86_400_000).toISOString(), secure: true, httpOnly: true, path: '/', sameSite: 'lax' }, userId: `user-${sid}` };
 }
 
-function countCommands(client) {
-  const original = client.sendCommand;
-  const counter = { n: 0, restore: () => { client.sendCommand = original; } };
-  client.sendCommand = function counted(command, ...rest) {
-    counter.n += 1;
-    return original.call(this, command, ...rest);
+/** Counts the commands clients send, as MONITOR reports them (an ECHO marker on another connection ends each count). */
+async function watchCommands(admin) {
+  const markers = admin.duplicate();
+  await markers.ping();
+  const monitor = await admin.monitor();
+  let seen = 0;
+  let marker = null;
+  monitor.on('monitor', (_time, args, source) => {
+    if (source === 'lua') return;
+    if (String(args[0]).toLowerCase() === 'echo' && marker && args[1] === marker.name) marker.resolve();
+    else seen += 1;
+  });
+  let n = 0;
+  return {
+    /** Resolves once every command sent before it has been reported; returns the count so far. */
+    async settle() {
+      const name = `mark-${(n += 1)}`;
+      await new Promise((resolve) => {
+        marker = { name, resolve };
+        void markers.echo(name);
+      });
+      return seen;
+    },
+    stop() {
+      monitor.disconnect();
+      markers.disconnect();
+    },
   };
-  return counter;
 }
 
-async function roundTrips(counter, n, fn) {
+async function roundTrips(monitor, n, fn) {
   await fn(0);
-  const before = counter.n;
+  const before = await monitor.settle();
   for (let i = 1; i <= n; i += 1) await fn(i);
-  return (counter.n - before) / n;
+  return ((await monitor.settle()) - before) / n;
 }
 
 async function inFlight(total, concurrency, fn) {

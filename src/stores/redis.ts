@@ -5,12 +5,15 @@
  * Design and trade-offs: docs/DESIGN.md ("Redis store") and docs/OPERATIONS.md ("Redis").
  */
 import { randomBytes } from 'node:crypto';
+import { createConnection } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { canonicalEvent } from '../audit/chain.js';
 import { SessionError, storeFailure } from '../core/errors.js';
 import type { AuditEvent, AuditQuery, StoredAuditEvent, StoredSession } from '../core/types.js';
 import { decodeRecord, encodeRecord } from './redis/codec.js';
-import { keySpace, saltKey, type KeySpace } from './redis/keys.js';
+import { getLane, type GetLane } from './redis/get-lane.js';
+import { ID_PATTERN, TAG_LENGTH, keySpace, saltKey, type KeySpace } from './redis/keys.js';
 import { SCRIPTS, type ScriptName } from './redis/scripts.js';
 import { parseRedisUrl } from './redis/url.js';
 import { isLive, retentionOf, type CreateOptions, type CreateResult, type RevokeAllOptions, type RevokeOptions, type SessionStore, type StoreChange } from './types.js';
@@ -92,6 +95,28 @@ async function connectUrl(url: string, commandTimeout: number, extra: RedisOptio
   });
 }
 
+/**
+ * The read lane for a standalone client the store opened itself (not for a client you pass, whose
+ * connections are yours to decide, nor for Sentinel or Cluster, where ioredis follows the topology):
+ * same address, credentials and database as the client. See ./redis/get-lane.ts.
+ */
+function laneFor(client: Redis, timeout: number): GetLane {
+  const o = client.options;
+  const target = o.path ? { path: o.path } : { host: o.host ?? 'localhost', port: o.port ?? 6379, ...(o.family ? { family: o.family } : {}) };
+  return getLane({
+    open: () => (o.tls ? tlsConnect({ ...target, ...o.tls }) : createConnection(target)),
+    username: o.username || undefined, password: o.password || undefined, db: o.db ?? 0, timeout,
+    // While the main connection is known to be down (or being closed: `disconnect()` ends its
+    // stream at once, its status follows later), fail at once instead of opening sockets too.
+    down: () => {
+      const status = client.status;
+      if (status === 'reconnecting' || status === 'end' || status === 'close') return `Connection is ${status}`;
+      const stream = client.stream as { writableEnded?: boolean; destroyed?: boolean } | undefined;
+      return stream && (stream.writableEnded === true || stream.destroyed === true) ? 'Connection is closed' : null;
+    },
+  });
+}
+
 /** The pieces of a `session.revoked` event around its session id, user id and reason (see scripts.ts). */
 function revokedTemplate(t: AuditEvent | undefined): [string, string, string] {
   if (!t) return ['', '', ''];
@@ -155,6 +180,8 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
   }
   const run = client as unknown as ScriptClient;
   let closed = false;
+  const isSentinel = !isCluster && Array.isArray((client as Redis).options.sentinels) && ((client as Redis).options.sentinels?.length ?? 0) > 0;
+  const lane = owned && !isCluster && !isSentinel ? laneFor(client as Redis, commandTimeout) : null;
 
   /** Any failure of Redis, as the `store_unavailable` the manager and callers expect. */
   const guard = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
@@ -252,11 +279,16 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
       return keys.tagOf(userId) + random(24).toString('base64url');
     },
 
-    async get(id) {
-      const parts = keys.split(id);
-      if (!parts) return null;
-      const value = await guard('get', () => client.get(keys.record(parts.tag, parts.rest)));
-      return value === null ? null : decodeRecord(id, value);
+    get(id) {
+      // The hot path of every validation: no async wrapper, one promise from the read lane.
+      if (typeof id !== 'string' || !ID_PATTERN.test(id)) return Promise.resolve(null);
+      const key = keys.record(id.slice(0, TAG_LENGTH), id.slice(TAG_LENGTH));
+      if (!lane || closed) {
+        return guard('get', () => client.get(key)).then((value) => (value === null ? null : decodeRecord(id, value)));
+      }
+      return lane.get(key).then((value) => (value === null ? null : decodeRecord(id, value)), (err: unknown) => {
+        throw storeFailure(err, 'redis get');
+      });
     },
 
     async create(session: StoredSession, opts: CreateOptions): Promise<CreateResult> {
@@ -434,6 +466,7 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
       if (closed) return;
       closed = true;
       listeners.clear();
+      lane?.close();
       const sub = subscriber;
       subscriber = null;
       if (sub) sub.disconnect();

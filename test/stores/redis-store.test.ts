@@ -6,6 +6,7 @@ import { SessionError } from '../../src/core/errors.js';
 import { redisStore } from '../../src/stores/redis.js';
 import type { StoreChange } from '../../src/stores/types.js';
 import { parseRedisUrl } from '../../src/stores/redis/url.js';
+import { decodeRecord, encodeRecord } from '../../src/stores/redis/codec.js';
 import { fakeClock } from '../../src/testing/index.js';
 import { describeIfAvailable, tcpReachable } from '../helpers/availability.js';
 import { REDIS_URL, deleteByPrefix, uniquePrefix } from '../helpers/redis-env.js';
@@ -24,6 +25,27 @@ it('reads the three URL forms and refuses others with invalid_request', () => {
   for (const bad of ['http://x', 'redis+sentinel://s1:26379', 'redis+cluster://a:7000/1', 'redis+cluster://a:99999', 'redis+sentinel://s/m/x']) {
     expect(() => parseRedisUrl(bad)).toThrow(SessionError);
   }
+});
+
+it('encodes records compactly, keeps every non-default field, and still reads the earlier full layout', () => {
+  const ca = 1_700_000_000_000;
+  const usual = {
+    id: 'i'.repeat(43), secretHash: 'ab'.repeat(32), previousSecretHash: null, previousSecretExpiresAt: null, usedSecretHashes: [],
+    generation: 0, tokenType: 'opaque' as const, userId: 'u1', roles: ['user'], createdAt: ca, lastSeenAt: ca, idleExpiresAt: ca + 1_800_000,
+    absoluteExpiresAt: ca + 28_800_000, idleTimeout: 1_800_000, absoluteTimeout: 28_800_000, policy: null, authenticatedAt: ca, authMethods: [],
+    device: { userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', ip: '203.0.113.7', label: null, browser: 'Firefox', os: 'Linux', type: 'desktop' },
+    data: {}, version: 1, revokedAt: null, revokeReason: null,
+  };
+  const value = encodeRecord(usual);
+  expect(value.split('\n')[1]).toBe('["q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s","Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0","203.0.113.7",["user"],1800000]');
+  expect(decodeRecord(usual.id, value)).toEqual(usual);
+  const unusual = { ...usual, previousSecretHash: 'cd'.repeat(32), previousSecretExpiresAt: ca + 5, usedSecretHashes: ['not hex', 'ef'.repeat(32)],
+    generation: 3, tokenType: 'jwt' as const, policy: 'admin', absoluteTimeout: 99, authenticatedAt: ca + 7, authMethods: ['totp'],
+    device: { ...usual.device, label: 'laptop', browser: 'Custom' }, data: { a: [1, { b: null }] }, revokedAt: ca + 9, revokeReason: 'logout' };
+  expect(decodeRecord(usual.id, encodeRecord(unusual))).toEqual(unusual);
+  const legacy = `[1,${ca},0,1800000,28800000,null,null,"u1"]\n["q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s",null,null,[],0,0,["user"],1800000,28800000,null,0,[],` +
+    '["Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0","203.0.113.7",null,"Firefox","Linux","desktop"],{}]';
+  expect(decodeRecord(usual.id, legacy)).toEqual(usual);
 });
 
 describeIfAvailable(available, 'Redis', 'REDIS_URL', REDIS_URL)('redis store specifics', () => {
