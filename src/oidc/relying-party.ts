@@ -97,8 +97,19 @@ export function createOidc(options: OidcOptions) {
     options: opts,
     startLogin,
     finishLogin,
-    /** Indexes a session created by `finishLogin` so a back-channel logout can find it. */
-    linkSession: (session: Session, identity: OidcIdentity) => linkSession(sessions.store, identity, session.id, session.absoluteExpiresAt.getTime(), sessions.now()),
+    /**
+     * Indexes a session created by `finishLogin` so a back-channel logout can find it. If the index
+     * cannot be written the session is revoked before the error is rethrown: an SSO session the
+     * provider could not end must not stay usable.
+     */
+    async linkSession(session: Session, identity: OidcIdentity): Promise<void> {
+      try {
+        await linkSession(sessions.store, identity, session.id, session.absoluteExpiresAt.getTime(), sessions.now());
+      } catch (err) {
+        await sessions.revoke(session.id, { reason: 'oidc_link_failed' }).catch(() => false);
+        throw err;
+      }
+    },
     /** The `Set-Cookie` value that drops the login-state cookie (after a failed callback, too). */
     clearLoginCookie: () => clearLoginStateCookie(opts.insecureCookies),
     /**

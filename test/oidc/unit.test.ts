@@ -2,6 +2,7 @@
 // cookie (on a moved clock) and option checks.
 import { describe, expect, it } from 'vitest';
 import { createSessionManager } from '../../src/core/manager.js';
+import { createOidc } from '../../src/oidc/relying-party.js';
 import { loginStateCookieName, openLoginState, sealLoginState } from '../../src/oidc/login-state.js';
 import { resolveOidcOptions } from '../../src/oidc/options.js';
 import { checkReturnTo, parseReturnToList } from '../../src/oidc/return-to.js';
@@ -114,5 +115,21 @@ describe('createOidc options', () => {
     ['a returnTo entry that is neither URL nor path', { returnTo: ['app.example.org'] }],
   ])('refuses %s', (_label, change) => {
     expect(() => resolveOidcOptions({ ...good, ...change } as never)).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+  });
+});
+
+describe('linking an SSO session', () => {
+  it('revokes the new session when its index entry cannot be written (the provider could not end it)', async () => {
+    const store = memoryStore();
+    // The store refuses the index write, as a backend outage would.
+    const failing = { ...store, putRecord: async (kind: string, id: string, value: unknown, opts?: { ifAbsent?: boolean }) => {
+      if (kind.startsWith('oidc-sub:')) throw new Error('connection reset');
+      return store.putRecord(kind, id, value, opts);
+    } };
+    const sessions = createSessionManager({ store: failing });
+    const oidc = createOidc({ sessions, issuer: 'https://sso.example.org', clientId: 'app', redirectUri: 'https://app.example.org/cb' });
+    const issued = await sessions.create({ userId: 'alice', data: { oidc: { iss: 'https://sso.example.org', sub: 'alice', sid: 's1' } } });
+    await expect(oidc.linkSession(issued.session, { iss: 'https://sso.example.org', sub: 'alice', sid: 's1' })).rejects.toMatchObject({ code: 'store_unavailable' });
+    await expect(sessions.validate(issued.token)).rejects.toMatchObject({ code: 'session_revoked' });
   });
 });
