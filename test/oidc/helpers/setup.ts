@@ -29,12 +29,11 @@ export interface SsoService {
 }
 
 /** Starts the provider and the service (memory store, insecure cookies) configured for SSO. */
-export async function startSsoService(extraClients: (op: { port: () => Promise<number> }) => Promise<Record<string, unknown>[]> = async () => []): Promise<SsoService> {
+export async function startSsoService(): Promise<SsoService> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const others = await extraClients({ port: freePort });
   const op = await startProvider({
-    clients: [clientFor('sessionkit-service', url, { callback: '/v1/oidc/callback', backchannel: '/v1/backchannel-logout' }), ...others] as never,
+    clients: [clientFor('sessionkit-service', url, { callback: '/v1/oidc/callback', backchannel: '/v1/backchannel-logout' })] as never,
     accounts: ACCOUNTS,
   });
   const config = loadConfig({
