@@ -72,6 +72,30 @@ describe('fuzzing the library', () => {
     return null;
   }
 
+  it('makes tokens of 256 random bits per part (CSPRNG), never repeating, with balanced bits', async () => {
+    const store = memoryStore();
+    const many = createSessionManager({ store, secret: 'fuzz-entropy-secret-0123456789abcdef0123' });
+    const ids = new Set<string>();
+    const secrets = new Set<string>();
+    let ones = 0;
+    const n = 1000;
+    for (let i = 0; i < n; i += 1) {
+      const { token } = await many.create({ userId: `entropy-${i % 50}` });
+      expect(token).toMatch(/^sk_[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
+      const [id, secret] = token.slice(3).split('.') as [string, string];
+      const bytes = Buffer.from(secret, 'base64url');
+      expect(bytes).toHaveLength(32);
+      for (const b of bytes) for (let bit = 0; bit < 8; bit += 1) ones += (b >> bit) & 1;
+      ids.add(id);
+      secrets.add(secret);
+    }
+    expect(ids.size).toBe(n);
+    expect(secrets.size).toBe(n);
+    // 256,000 random bits: the count of ones is within 6 standard deviations (about 1,520) of half.
+    expect(Math.abs(ones - n * 128)).toBeLessThan(1520);
+    await many.close();
+  });
+
   it('opaque tokens: any string, any edit of a real token and spliced halves of two tokens validate only as themselves', async () => {
     const [prefixA, secretA] = [issued.a.token.slice(0, issued.a.token.indexOf('.')), issued.a.token.slice(issued.a.token.indexOf('.') + 1)];
     const [prefixB, secretB] = [issued.b.token.slice(0, issued.b.token.indexOf('.')), issued.b.token.slice(issued.b.token.indexOf('.') + 1)];
