@@ -30,7 +30,15 @@ export function configFlags(): Record<string, { type: 'string' | 'boolean' }> {
  * const sessions = createManagerFromConfig(config, await openStore(config));
  */
 export function createManagerFromConfig(config: ServiceConfig, store: SessionStore, extra: { audit?: AuditSink[]; now?: () => number } = {}): SessionManager {
+  const policies = Object.entries(config.rolePolicies ?? {});
+  const roles = Object.fromEntries(policies
+    .filter(([, p]) => p.idleTimeout !== undefined || p.absoluteTimeout !== undefined)
+    .map(([role, p]) => [role, { ...(p.idleTimeout !== undefined ? { idleTimeout: p.idleTimeout } : {}), ...(p.absoluteTimeout !== undefined ? { absoluteTimeout: p.absoluteTimeout } : {}) }]));
+  const reauthRoles = Object.fromEntries(policies
+    .filter(([, p]) => p.reauthMaxAge !== undefined || p.reauthMethods !== undefined)
+    .map(([role, p]) => [role, { ...(p.reauthMaxAge !== undefined ? { maxAge: p.reauthMaxAge } : {}), ...(p.reauthMethods !== undefined ? { methods: p.reauthMethods } : {}) }]));
   return createSessionManager({
+    ...(Object.keys(roles).length > 0 ? { roles } : {}),
     store,
     idleTimeout: config.idleTimeout,
     absoluteTimeout: config.absoluteTimeout,
@@ -47,7 +55,7 @@ export function createManagerFromConfig(config: ServiceConfig, store: SessionSto
     checkRevocation: config.checkRevocation,
     revocationStaleness: config.revocationStaleness,
     refreshGrace: config.refreshGrace,
-    reauth: { maxAge: config.reauthMaxAge },
+    reauth: { maxAge: config.reauthMaxAge, ...(Object.keys(reauthRoles).length > 0 ? { roles: reauthRoles } : {}) },
     ...(extra.audit ? { audit: extra.audit } : {}),
     ...(extra.now ? { now: extra.now } : {}),
   });

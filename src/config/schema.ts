@@ -248,6 +248,54 @@ const roleMap = () => z.unknown().transform((value, ctx) => {
   return out;
 });
 
+/** Per-role policies: a JSON object (inline in a variable or flag) of role to timeouts and re-authentication rule. */
+export interface RolePolicyConfig {
+  idleTimeout?: number;
+  absoluteTimeout?: number;
+  reauthMaxAge?: number;
+  reauthMethods?: string[];
+}
+
+const ROLE_POLICY_HINT = 'a JSON object such as {"admin":{"idleTimeout":"10m","absoluteTimeout":"1h","reauthMaxAge":"12h","reauthMethods":["totp"]}}';
+
+const rolePolicies = () => z.unknown().transform((value, ctx) => {
+  if (value === undefined || value === null || value === '') return null;
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      return fail(ctx, `expected ${ROLE_POLICY_HINT}`);
+    }
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail(ctx, `expected ${ROLE_POLICY_HINT}`);
+  const out: Record<string, RolePolicyConfig> = {};
+  for (const [role, raw] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!/^[^\s]{1,64}$/.test(role) || typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail(ctx, `role ${describeValue(role)}: expected ${ROLE_POLICY_HINT}`);
+    const entry: RolePolicyConfig = {};
+    for (const [key, v] of Object.entries(raw as Record<string, unknown>)) {
+      if (key === 'idleTimeout' || key === 'absoluteTimeout' || key === 'reauthMaxAge') {
+        try {
+          const ms = parseDuration(v, key);
+          if (ms <= 0) throw new Error('not positive');
+          entry[key] = ms;
+        } catch {
+          return fail(ctx, `role ${describeValue(role)}: ${key} expected ${DURATION_HINT}, got ${describeValue(v)}`);
+        }
+      } else if (key === 'reauthMethods') {
+        if (!Array.isArray(v) || v.length === 0 || !v.every((m) => typeof m === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(m))) {
+          return fail(ctx, `role ${describeValue(role)}: reauthMethods expected a non-empty array of method names such as ["totp"]`);
+        }
+        entry.reauthMethods = v as string[];
+      } else {
+        return fail(ctx, `role ${describeValue(role)}: unknown key ${describeValue(key)} (idleTimeout, absoluteTimeout, reauthMaxAge, reauthMethods)`);
+      }
+    }
+    out[role] = entry;
+  }
+  return out;
+});
+
 function spec(name: string, defaultText: string | null, description: string, schema: z.ZodType, type: 'string' | 'boolean' = 'string'): OptionSpec {
   const words = name.replace(/([A-Z])/g, ' $1').toLowerCase().split(' ');
   return { name, env: `SESSIONKIT_${words.join('_').toUpperCase()}`, flag: words.join('-'), type, defaultText, description, schema };
@@ -266,6 +314,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('touchInterval', '60s', 'sliding expiry is written at most once per interval', duration(0)),
   spec('renewGrace', '10s', 'how long a renewed token still works', duration(0)),
   spec('maxSessionsPerUser', null, 'per-user session limit (none by default)', optionalInteger(1, 100_000)),
+  spec('rolePolicies', null, 'per-role policies, JSON: {"admin":{"idleTimeout":"10m","absoluteTimeout":"1h","reauthMaxAge":"12h","reauthMethods":["totp"]}}; among a session\'s roles the most restrictive value wins', rolePolicies()),
   spec('sessionLimitPolicy', 'evict-oldest', 'what happens at the per-user limit: evict-oldest or reject', choice(['evict-oldest', 'reject'] as const)),
   spec('tokenPrefix', 'sk', 'prefix of session tokens, for secret scanners', text(/^[a-z][a-z0-9]{0,15}$/, '1 to 16 lowercase letters or digits, starting with a letter')),
   spec('adminKey', null, 'an admin API key to accept (for automation); without it, a fresh store prints a generated one once', optionalSecret(16)),
@@ -276,7 +325,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('jwtAlgorithm', 'EdDSA', 'signing algorithm of new JWT keys: EdDSA, ES256, RS256 or HS256', choice(['EdDSA', 'ES256', 'RS256', 'HS256'] as const)),
   spec('accessTokenTtl', '5m', 'lifetime of JWT access tokens (1s to 1d)', duration(1000)),
   spec('keyRotationInterval', '7d', 'rotate the JWT signing key this often (off: only by POST /v1/keys/rotate)', optionalDuration()),
-  spec('checkRevocation', 'cached', 'how JWT validation sees revocations: always (a store read), cached (bounded by revocationStaleness) or never', choice(['always', 'cached', 'never'] as const)),
+  spec('checkRevocation', 'always', 'how the service validates JWT access tokens: always (a store read: the stored session, revocations seen at once; the default, since the service is the stateful authority), cached (bounded by revocationStaleness; answers the session as the token describes it) or never', choice(['always', 'cached', 'never'] as const)),
   spec('revocationStaleness', '1s', 'with checkRevocation cached: the longest a revocation may go unnoticed (at most 60s)', duration(0)),
   spec('refreshGrace', '10s', 'how long a just-rotated refresh token still yields the same new pair (concurrent tabs)', duration(0)),
   spec('reauthMaxAge', '10m', 're-authentication freshness: a session is fresh (sudo mode) when its last authentication is at most this old; the default maxAge of recentAuth checks', duration(1000)),
@@ -327,6 +376,8 @@ export interface ServiceConfig {
   renewGrace: number;
   maxSessionsPerUser: number | null;
   sessionLimitPolicy: 'evict-oldest' | 'reject';
+  /** Per-role timeouts and re-authentication rules; null: none. */
+  rolePolicies: Record<string, RolePolicyConfig> | null;
   tokenPrefix: string;
   adminKey: string | null;
   masterKey: string | null;

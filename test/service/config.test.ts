@@ -116,3 +116,23 @@ describe('openStore', () => {
   });
 
 });
+
+describe('rolePolicies option', () => {
+  it('parses per-role timeouts and re-authentication rules from a variable and applies them', async () => {
+    const { loadConfig, createManagerFromConfig } = await import('../../src/config/index.js');
+    const { memoryStore } = await import('../../src/stores/memory.js');
+    const config = loadConfig({ argv: [], env: { SESSIONKIT_STORE: 'memory:', SESSIONKIT_ROLE_POLICIES: '{"admin":{"idleTimeout":"10m","absoluteTimeout":"1h","reauthMaxAge":"12h","reauthMethods":["totp"]}}' } });
+    expect(config.rolePolicies).toEqual({ admin: { idleTimeout: 600_000, absoluteTimeout: 3_600_000, reauthMaxAge: 43_200_000, reauthMethods: ['totp'] } });
+    const sessions = createManagerFromConfig(config, memoryStore());
+    const { session } = await sessions.create({ userId: 'a', roles: ['admin'], authMethods: ['password'] });
+    expect(session).toMatchObject({ idleTimeout: 600_000, absoluteTimeout: 3_600_000, policy: 'admin' });
+    await sessions.close();
+  });
+
+  it('refuses a malformed policy with one line naming the option', async () => {
+    const { loadConfig } = await import('../../src/config/index.js');
+    for (const bad of ['{not json', '[]', '{"admin":{"idleTimeout":"soon"}}', '{"admin":{"colour":"red"}}', '{"admin":{"reauthMethods":[]}}']) {
+      expect(() => loadConfig({ argv: [], env: { SESSIONKIT_ROLE_POLICIES: bad } })).toThrow(/rolePolicies/);
+    }
+  });
+});

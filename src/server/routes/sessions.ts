@@ -136,6 +136,10 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
     },
   }, async (request, reply) => {
     const caller = await auth.session(request, reply);
+    if (caller.session.tokenType === 'jwt') {
+      // A JWT session's token is a short-lived access token: it rotates with its refresh token.
+      throw new SessionError('invalid_request', 'JWT sessions rotate through POST /v1/sessions/refresh, not renew');
+    }
     const renewed = await sessions.renew(caller.token, auth.context(request));
     const csrfToken = await deps.csrfToken(renewed.session.id);
     if (caller.source === 'cookie') await setSessionCookies(reply, deps, renewed.token, renewed.session, csrfToken);
@@ -152,7 +156,7 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
   }, async (request, reply) => {
     const { session } = await auth.session(request, reply);
     await sessions.revoke(session.id, { ...auth.context(request), reason: 'logout' });
-    reply.header('set-cookie', clearSessionCookies(deps.http)).code(204);
+    reply.header('set-cookie', clearSessionCookies(deps.http)).header('clear-site-data', '"cookies"').code(204);
   });
 
   app.get('/v1/sessions', {
@@ -181,6 +185,7 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
   }, async (request, reply) => {
     const { session } = await auth.session(request, reply);
     const revoked = await sessions.revokeAllForUser(session.userId, { ...auth.context(request), except: session.id, reason: 'logout_others' });
+    reply.headers(NO_STORE_HEADERS);
     return { revoked };
   });
 
@@ -205,7 +210,7 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
     if (!target || target.userId !== caller.session.userId || !(await sessions.revoke(id, { ...auth.context(request), reason: 'logout' }))) {
       return reply.code(404).headers(NO_STORE_HEADERS).send({ error: notFound.code, message: notFound.message });
     }
-    if (id === caller.session.id) reply.header('set-cookie', clearSessionCookies(deps.http));
+    if (id === caller.session.id) reply.header('set-cookie', clearSessionCookies(deps.http)).header('clear-site-data', '"cookies"');
     return reply.code(204).send();
   });
 }

@@ -40,11 +40,12 @@ export function userRoutes(app: FastifyInstance, deps: RouteDeps, store: Session
       querystring: { type: 'object', properties: { except: { type: 'string', minLength: 1, maxLength: 256, description: 'A session id to keep.' } }, additionalProperties: false },
       response: { 200: revokedCountSchema, ...errorResponses },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const principal = await auth.apiKey(request, 'sessions');
     const { userId } = request.params as { userId: string };
     const { except } = request.query as { except?: string };
     const revoked = await sessions.revokeAllForUser(userId, { ...auth.context(request, `apikey:${principal.id}`), reason: 'admin', ...(except ? { except } : {}) });
+    reply.headers(NO_STORE_HEADERS);
     return { revoked };
   });
 
