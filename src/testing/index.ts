@@ -515,6 +515,12 @@ export function storeSuite(label: string, makeStore: () => Promise<SessionStore>
       const before = await a.create({ userId: 'u', tokenType: 'jwt' });
       await b.validate(before.accessToken);
       const { kid } = await b.keys.rotate();
+      // The other manager learns of the rotation through the store's change feed, which is
+      // asynchronous on networked stores: wait (bounded) until its signer is the new key.
+      for (let waited = 0; (await a.keys.jwks()).keys[0]?.kid !== kid; waited += 10) {
+        if (waited > 5000) throw new Error('the rotation did not reach the second manager within 5 s');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       const after = await a.refresh(before.refreshToken);
       await b.validate(after.accessToken);
       await a.validate(before.accessToken);
