@@ -10,6 +10,7 @@ Example::
 from .asgi import SessionkitASGIMiddleware
 from .cache import ValidationCache
 from .client import SessionkitClient
+from .freshness import RecentAuth
 from .errors import (
     CsrfFailed, InsufficientScope, InvalidRequest, RateLimited, ReauthenticationRequired,
     RefreshReused, ServiceUnavailable, SessionExpired, SessionkitError, SessionLimitReached,
@@ -19,7 +20,7 @@ from .errors import (
 from .wsgi import SessionkitMiddleware
 
 __all__ = [
-    "SessionkitClient", "SessionkitMiddleware", "SessionkitASGIMiddleware", "ValidationCache",
+    "SessionkitClient", "SessionkitMiddleware", "SessionkitASGIMiddleware", "ValidationCache", "RecentAuth",
     "SessionkitError", "TokenError", "TokenMissing", "TokenMalformed", "TokenInvalid",
     "SessionNotFound", "SessionExpired", "SessionRevoked", "RefreshReused", "CsrfFailed",
     "InsufficientScope", "ReauthenticationRequired", "RateLimited", "StoreUnavailable",

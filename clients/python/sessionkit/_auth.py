@@ -4,6 +4,9 @@ The rules mirror the service's own (src/http/core.ts, src/http/csrf.ts): the tok
 session cookie or ``Authorization: Bearer``, never both; cookie-authenticated unsafe requests need
 the session's CSRF token in ``X-CSRF-Token`` and must not be cross-site; Bearer requests are exempt
 (a browser never attaches a Bearer header on its own, so there is nothing to forge).
+With ``recent_auth`` the service also judges whether the session's last authentication is recent
+enough (sudo mode); a stale one is refused with the service's 403 ``reauthentication_required``
+body (``maxAge``, ``methods``).
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .client import SessionkitClient
 from .errors import CsrfFailed, InvalidRequest, SessionkitError, TokenError, TokenMalformed, TokenMissing
+from .freshness import RecentAuthLike, as_recent_auth
 
 DEFAULT_COOKIE = "__Host-sessionkit"
 CSRF_HEADER = "x-csrf-token"
@@ -55,21 +59,42 @@ def extract_token(cookie_header: Optional[str], authorization: Optional[str], co
     return token, source
 
 
+def _under(path: str, prefixes: Sequence[str]) -> bool:
+    return any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes)
+
+
 class Authenticator:
-    """Finds, validates (through the client's short cache) and CSRF-checks a request's token."""
+    """Finds, validates (through the client's short cache) and CSRF-checks a request's token;
+    with ``recent_auth``, has the service check freshness on ``recent_auth_paths`` (all paths
+    when None), uncached."""
 
     def __init__(self, client: SessionkitClient, *, cookie_name: str = DEFAULT_COOKIE, csrf: bool = True,
-                 optional: bool = False, exclude_paths: Sequence[str] = ()) -> None:
+                 optional: bool = False, exclude_paths: Sequence[str] = (),
+                 recent_auth: Optional[RecentAuthLike] = None,
+                 recent_auth_paths: Optional[Sequence[str]] = None) -> None:
         if not isinstance(client, SessionkitClient):
             raise TypeError("client must be a SessionkitClient")
+        if isinstance(recent_auth_paths, str):
+            raise TypeError('recent_auth_paths is a list of path prefixes, e.g. ["/settings/security"]')
+        if recent_auth_paths is not None and recent_auth is None:
+            raise ValueError("recent_auth_paths needs recent_auth (e.g. RecentAuth(max_age=300))")
         self.client = client
         self.cookie_name = cookie_name
         self.csrf = csrf
         self.optional = optional
         self.exclude_paths = tuple(exclude_paths)
+        # Checked once here: a bad requirement fails at start-up, not on the first request.
+        self.recent_auth = as_recent_auth(recent_auth) if recent_auth is not None else None
+        self.recent_auth_paths = tuple(recent_auth_paths) if recent_auth_paths is not None else None
 
     def excluded(self, path: str) -> bool:
-        return any(path == p or path.startswith(p.rstrip("/") + "/") for p in self.exclude_paths)
+        return _under(path, self.exclude_paths)
+
+    def needs_recent_auth(self, path: str) -> bool:
+        """Whether requests to ``path`` must come from a freshly authenticated session."""
+        if self.recent_auth is None:
+            return False
+        return self.recent_auth_paths is None or _under(path, self.recent_auth_paths)
 
     def check(self, token: Optional[str], source: Optional[str], method: str, headers: Dict[str, str],
               answer: Optional[Dict[str, Any]]) -> None:
@@ -83,13 +108,16 @@ class Authenticator:
         if not presented or not expected or not hmac.compare_digest(presented.encode(), expected.encode()):
             raise CsrfFailed("missing or wrong X-CSRF-Token header")
 
-    def authenticate_sync(self, method: str, headers: Dict[str, str]) -> Tuple[Optional[Dict[str, Any]], Optional[str], Optional[SessionkitError]]:
+    def authenticate_sync(self, method: str, headers: Dict[str, str], path: str = "/") -> Tuple[Optional[Dict[str, Any]], Optional[str], Optional[SessionkitError]]:
         """``(answer, source, error)``; ``error`` is set when the request must be refused."""
         try:
             token, source = extract_token(headers.get("cookie"), headers.get("authorization"), self.cookie_name)
             if token is None:
                 raise TokenMissing("no session token: send the session cookie or Authorization: Bearer")
-            answer = self.client.validation(token, cached=True)
+            if self.needs_recent_auth(path):
+                answer = self.client.validation(token, recent_auth=self.recent_auth)
+            else:
+                answer = self.client.validation(token, cached=True)
             self.check(token, source, method, headers, answer)
             return answer, source, None
         except TokenError as err:

@@ -5,7 +5,8 @@ as ``scope["sessionkit.session"]`` and in ``scope["state"]["sessionkit_session"]
 Starlette handlers read ``request.state.sessionkit_session`` (and ``sessionkit_csrf_token``).
 Validation through the service runs in a worker thread (the client is synchronous); a cache hit
 answers without leaving the event loop. WebSocket handshakes are checked too (refused with close
-code 1008); lifespan messages pass through untouched.
+code 1008); lifespan messages pass through untouched. ``recent_auth`` / ``recent_auth_paths``
+(sudo mode) work as in the WSGI middleware; those requests always ask the service.
 
 Example (FastAPI)::
 
@@ -24,6 +25,7 @@ from typing import Any, Awaitable, Callable, Dict, MutableMapping, Optional, Seq
 from ._auth import DEFAULT_COOKIE, Authenticator, error_response, extract_token
 from .client import SessionkitClient
 from .errors import SessionkitError
+from .freshness import RecentAuthLike
 
 __all__ = ["SessionkitASGIMiddleware"]
 
@@ -52,18 +54,21 @@ class SessionkitASGIMiddleware:
 
     def __init__(self, app: Callable[..., Awaitable[None]], client: SessionkitClient, *,
                  cookie_name: str = DEFAULT_COOKIE, csrf: bool = True, optional: bool = False,
-                 exclude_paths: Sequence[str] = ()) -> None:
+                 exclude_paths: Sequence[str] = (), recent_auth: Optional[RecentAuthLike] = None,
+                 recent_auth_paths: Optional[Sequence[str]] = None) -> None:
         self.app = app
         self.auth = Authenticator(client, cookie_name=cookie_name, csrf=csrf, optional=optional,
-                                  exclude_paths=exclude_paths)
+                                  exclude_paths=exclude_paths, recent_auth=recent_auth,
+                                  recent_auth_paths=recent_auth_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope.get("type")
-        if kind not in ("http", "websocket") or self.auth.excluded(scope.get("path", "") or "/"):
+        path = scope.get("path", "") or "/"
+        if kind not in ("http", "websocket") or self.auth.excluded(path):
             await self.app(scope, receive, send)
             return
         method = scope.get("method", "GET") if kind == "http" else "GET"
-        answer, source, error = await self._authenticate(method, _headers(scope))
+        answer, source, error = await self._authenticate(method, _headers(scope), path)
         if error is not None:
             if kind == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
@@ -85,16 +90,17 @@ class SessionkitASGIMiddleware:
         scope["state"] = state
         await self.app(scope, receive, send)
 
-    async def _authenticate(self, method: str, headers: Dict[str, str]) -> Tuple[Optional[Dict[str, Any]], Optional[str], Optional[SessionkitError]]:
+    async def _authenticate(self, method: str, headers: Dict[str, str], path: str) -> Tuple[Optional[Dict[str, Any]], Optional[str], Optional[SessionkitError]]:
         # The cache answers most requests: only a miss pays for a thread and a round trip.
-        if self.auth.client.cache.enabled:
-            quick = self._from_cache(method, headers)
+        # Freshness checks never come from the cache.
+        if self.auth.client.cache.enabled and not self.auth.needs_recent_auth(path):
+            quick = self._from_cache(method, headers, path)
             if quick is not None:
                 return quick
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, self.auth.authenticate_sync, method, headers)
+        return await loop.run_in_executor(None, self.auth.authenticate_sync, method, headers, path)
 
-    def _from_cache(self, method: str, headers: Dict[str, str]) -> Optional[Tuple[Optional[Dict[str, Any]], Optional[str], Optional[SessionkitError]]]:
+    def _from_cache(self, method: str, headers: Dict[str, str], path: str) -> Optional[Tuple[Optional[Dict[str, Any]], Optional[str], Optional[SessionkitError]]]:
         try:
             token, _ = extract_token(headers.get("cookie"), headers.get("authorization"), self.auth.cookie_name)
         except SessionkitError:
@@ -102,4 +108,4 @@ class SessionkitASGIMiddleware:
         if token is None or self.auth.client.cache.get(token) is None:
             return None
         # A hit: authenticate_sync answers from the cache too, without I/O.
-        return self.auth.authenticate_sync(method, headers)
+        return self.auth.authenticate_sync(method, headers, path)

@@ -1,6 +1,6 @@
 """The HTTP client of the sessionkit service (docs/API.md), over ``urllib`` only.
 
-Backend calls (create, validate, revoke, revoke_all, list) authenticate with the API key;
+Backend calls (create, validate, reauthenticate, revoke, revoke_all, list) authenticate with the API key;
 calls made on behalf of an end user (renew, current, logout, list_mine, revoke_others) carry the
 user's token as ``Authorization: Bearer``; ``refresh`` carries the refresh token in the body.
 Responses are the service's JSON as plain dicts. Every call has a timeout; a service that cannot
@@ -11,6 +11,7 @@ Example::
     client = SessionkitClient("http://127.0.0.1:8080", api_key=os.environ["SESSIONKIT_API_KEY"])
     issued = client.create("u1", roles=["user"], device={"userAgent": ua, "ip": ip})
     session = client.validate(issued["token"])      # raises SessionExpired, SessionRevoked, ...
+    client.validate(token, recent_auth=RecentAuth(max_age=300))  # raises ReauthenticationRequired
     client.revoke(session["id"])
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from .cache import ValidationCache
 from .errors import ServiceUnavailable, SessionkitError, TokenError, TokenMissing, error_from_response
+from .freshness import RecentAuthLike, recent_auth_body
 
 __all__ = ["SessionkitClient"]
 
@@ -90,28 +92,62 @@ class SessionkitClient:
             self.cache.forget_token(replaces)
         return self._call("POST", "/v1/sessions", body=body, api_key=True)
 
-    def validate(self, token: str) -> Dict[str, Any]:
-        """The session of an opaque token or JWT access token (asks the service every time)."""
-        return self.validation(token)["session"]
+    def validate(self, token: str, *, recent_auth: Optional[RecentAuthLike] = None) -> Dict[str, Any]:
+        """The session of an opaque token or JWT access token (asks the service every time).
+
+        With ``recent_auth`` (a ``RecentAuth`` or ``{"max_age": seconds, "methods": [...]}``) a
+        live session whose last authentication does not meet it raises
+        ``ReauthenticationRequired`` (``max_age``, ``methods``). The session carries
+        ``authenticatedAt``, ``authMethods`` and ``fresh``.
+        """
+        return self.validation(token, recent_auth=recent_auth)["session"]
 
     def validate_cached(self, token: str) -> Dict[str, Any]:
         """Like :meth:`validate`, answered from the short validation cache when it can be."""
         return self.validation(token, cached=True)["session"]
 
-    def validation(self, token: str, *, cached: bool = False) -> Dict[str, Any]:
-        """The whole validation answer ``{session, csrfToken}``; ``cached`` allows the cache."""
+    def validation(self, token: str, *, cached: bool = False,
+                   recent_auth: Optional[RecentAuthLike] = None) -> Dict[str, Any]:
+        """The whole validation answer ``{session, csrfToken}``; ``cached`` allows the cache.
+
+        A ``recent_auth`` check always asks the service (freshness changes with every second
+        and with the service's role rules) and its answer is not cached.
+        """
         self._check_token(token)
-        if cached:
+        body: Dict[str, Any] = {"token": token}
+        if recent_auth is not None:
+            body["recentAuth"] = recent_auth_body(recent_auth)
+        elif cached:
             hit = self.cache.get(token)
             if hit is not None:
                 return hit
         try:
-            answer = self._call("POST", "/v1/sessions/validate", body={"token": token}, api_key=True)
+            answer = self._call("POST", "/v1/sessions/validate", body=body, api_key=True)
         except TokenError:
             self.cache.forget_token(token)
             raise
-        self.cache.put(token, answer)
+        if recent_auth is None:
+            self.cache.put(token, answer)
         return answer
+
+    def reauthenticate(self, token: str, methods: List[str]) -> Dict[str, Any]:
+        """Records that the app just re-checked the user of ``token`` (password, second factor):
+        the session's ``authenticatedAt`` becomes now and ``authMethods`` ``methods``, and its
+        token rotates (the old one works for the service's renew grace only).
+
+        Returns ``{session, token, expiresAt, csrfToken}``, or for a JWT session (``token`` is
+        its access token) ``{session, accessToken, refreshToken, accessTokenExpiresAt,
+        expiresAt, csrfToken}``; the old refresh token is superseded as by a refresh.
+        """
+        self._check_token(token)
+        if isinstance(methods, str) or not isinstance(methods, (list, tuple)) or not methods:
+            raise ValueError('methods must be a non-empty list such as ["password", "totp"]')
+        result = self._call("POST", "/v1/sessions/current/reauthenticate",
+                            body={"token": token, "methods": list(methods)}, api_key=True)
+        # Cached answers of this session carry the old authenticatedAt and the old token.
+        self.cache.forget_token(token)
+        self.cache.forget_session(result["session"]["id"])
+        return result
 
     def revoke(self, session_id: str) -> bool:
         """Revokes one session by id; False when there was no live session with that id."""

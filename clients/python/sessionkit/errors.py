@@ -15,7 +15,7 @@ Example::
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Type
+from typing import Any, Dict, List, Optional, Type
 
 
 class SessionkitError(Exception):
@@ -34,7 +34,7 @@ class SessionkitError(Exception):
         self.request_id = request_id
         self.retry_after = retry_after
 
-    def to_body(self) -> Dict[str, str]:
+    def to_body(self) -> Dict[str, Any]:
         """The service's JSON error body for this error (what the middlewares answer with)."""
         return {"error": self.code, "message": self.message}
 
@@ -91,8 +91,29 @@ class InsufficientScope(SessionkitError):
 
 
 class ReauthenticationRequired(SessionkitError):
+    """The session is live but its last authentication is too old, or lacks a required method
+    (sudo mode). ``max_age`` is the longest time in seconds since the last authentication the
+    action accepts, or None if the service named none; ``methods`` the methods the user must
+    use (empty: any will do). Send the user to re-authenticate, then call
+    :meth:`SessionkitClient.reauthenticate`.
+    """
+
     code = "reauthentication_required"
     default_status = 403
+
+    def __init__(self, message: str, *, max_age: Optional[int] = None, methods: Optional[List[str]] = None,
+                 **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.max_age = max_age
+        self.methods = list(methods) if methods is not None else []
+
+    def to_body(self) -> Dict[str, Any]:
+        """The service's body: ``{error, message, maxAge, methods}`` (``maxAge`` when known)."""
+        body: Dict[str, Any] = {"error": self.code, "message": self.message}
+        if self.max_age is not None:
+            body["maxAge"] = self.max_age
+        body["methods"] = list(self.methods)
+        return body
 
 
 class RateLimited(SessionkitError):
@@ -153,4 +174,11 @@ def error_from_response(status: int, body: Any, request_id: Optional[str] = None
     if cls is None:
         base: Type[SessionkitError] = TokenError if status == 401 else SessionkitError
         return base(message, code=code, status=status, request_id=request_id, retry_after=seconds)
+    if cls is ReauthenticationRequired:
+        max_age = body.get("maxAge")
+        methods = body.get("methods")
+        return ReauthenticationRequired(
+            message, status=status, request_id=request_id, retry_after=seconds,
+            max_age=max_age if isinstance(max_age, int) and not isinstance(max_age, bool) else None,
+            methods=[m for m in methods if isinstance(m, str)] if isinstance(methods, list) else [])
     return cls(message, status=status, request_id=request_id, retry_after=seconds)

@@ -12,10 +12,17 @@ A refused request is answered by the middleware with the service's JSON error bo
 ``WWW-Authenticate``) for a missing, malformed, expired or revoked token, 403 for CSRF, 429 when
 the service rate-limits, 503 when the service cannot be reached (fail closed).
 
+Sudo mode: with ``recent_auth=RecentAuth(max_age=300, methods=["totp"])`` the requests under
+``recent_auth_paths`` (every checked request when not given) also need a session whose last
+authentication meets it; the service judges that on every such request (no cache) and a stale
+session gets the service's 403 ``{"error": "reauthentication_required", "message": ...,
+"maxAge": 300, "methods": ["totp"]}``, so the front end can send the user to re-authenticate.
+
 Example (Flask)::
 
     client = SessionkitClient("http://127.0.0.1:8080", api_key=os.environ["SESSIONKIT_API_KEY"])
-    app.wsgi_app = SessionkitMiddleware(app.wsgi_app, client, exclude_paths=["/login"])
+    app.wsgi_app = SessionkitMiddleware(app.wsgi_app, client, exclude_paths=["/login"],
+                                        recent_auth=RecentAuth(max_age=300), recent_auth_paths=["/settings/security"])
 
     @app.get("/me")
     def me():
@@ -23,10 +30,11 @@ Example (Flask)::
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, Sequence
+from typing import Any, Callable, Dict, Iterable, Optional, Sequence
 
 from ._auth import DEFAULT_COOKIE, Authenticator, error_response
 from .client import SessionkitClient
+from .freshness import RecentAuthLike
 
 __all__ = ["SessionkitMiddleware"]
 
@@ -43,18 +51,22 @@ class SessionkitMiddleware:
     """Wraps a WSGI app. Options: ``cookie_name`` (``__Host-sessionkit``; ``sessionkit`` when the
     service runs with insecure cookies), ``csrf`` (on), ``optional`` (requests without a live
     session pass with ``sessionkit.session`` set to None), ``exclude_paths`` (path prefixes that
-    skip the check entirely, e.g. the login page)."""
+    skip the check entirely, e.g. the login page), ``recent_auth`` (a ``RecentAuth``: sudo mode)
+    and ``recent_auth_paths`` (path prefixes it applies to; default: every checked path)."""
 
     def __init__(self, app: WSGIApp, client: SessionkitClient, *, cookie_name: str = DEFAULT_COOKIE,
-                 csrf: bool = True, optional: bool = False, exclude_paths: Sequence[str] = ()) -> None:
+                 csrf: bool = True, optional: bool = False, exclude_paths: Sequence[str] = (),
+                 recent_auth: Optional[RecentAuthLike] = None, recent_auth_paths: Optional[Sequence[str]] = None) -> None:
         self.app = app
         self.auth = Authenticator(client, cookie_name=cookie_name, csrf=csrf, optional=optional,
-                                  exclude_paths=exclude_paths)
+                                  exclude_paths=exclude_paths, recent_auth=recent_auth,
+                                  recent_auth_paths=recent_auth_paths)
 
     def __call__(self, environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if self.auth.excluded(environ.get("PATH_INFO", "") or "/"):
+        path = environ.get("PATH_INFO", "") or "/"
+        if self.auth.excluded(path):
             return self.app(environ, start_response)
-        answer, source, error = self.auth.authenticate_sync(environ.get("REQUEST_METHOD", "GET"), _headers(environ))
+        answer, source, error = self.auth.authenticate_sync(environ.get("REQUEST_METHOD", "GET"), _headers(environ), path)
         if error is not None:
             status, headers, body = error_response(error)
             start_response(f"{status} {_REASONS.get(status, 'Error')}", headers)

@@ -6,7 +6,7 @@ import json
 from typing import Any, Callable, Dict, Tuple
 
 import _support
-from sessionkit import SessionkitClient
+from sessionkit import ReauthenticationRequired, RecentAuth, SessionkitClient
 
 COOKIE = "app-session"
 Response = Tuple[int, Dict[str, str], Any]
@@ -107,3 +107,33 @@ class MiddlewareCases:
         status, _, body = self.call("GET", headers={"Authorization": f"Bearer {self.token}"}, client=down)
         self.assertEqual((status, body["error"]), (503, "service_unavailable"))
         self.assertNotIn(self.token, json.dumps(body))
+
+    def test_sudo_paths_refuse_a_stale_session_with_the_services_403(self) -> None:
+        bearer = {"Authorization": f"Bearer {self.token}"}
+        sudo = {"recent_auth": RecentAuth(methods=["totp"]), "recent_auth_paths": ["/settings/security"]}
+        try:
+            self.client.validate(self.token, recent_auth=RecentAuth(methods=["totp"]))
+            self.fail("the service should refuse a session without totp")
+        except ReauthenticationRequired as err:
+            expected = err.to_body()
+        status, headers, body = self.call("GET", "/settings/security/password", headers=bearer, **sudo)
+        self.assertEqual((status, body), (403, expected))
+        self.assertEqual((body["maxAge"], body["methods"]), (600, ["totp"]))
+        self.assertEqual(headers["cache-control"], "no-store")
+        self.assertNotIn("www-authenticate", headers)
+        # Other paths need no fresh authentication; optional mode does not waive it.
+        status, _, body = self.call("GET", "/me", headers=bearer, **sudo)
+        self.assertEqual((status, body["userId"]), (200, self.user))
+        status, _, body = self.call("GET", "/settings/security", headers=bearer, optional=True, **sudo)
+        self.assertEqual((status, body["error"]), (403, "reauthentication_required"))
+        # After the app re-checks the user with totp, the rotated token passes the sudo path.
+        renewed = self.client.reauthenticate(self.token, ["password", "totp"])
+        status, _, body = self.call("GET", "/settings/security", headers={"Authorization": f"Bearer {renewed['token']}"}, **sudo)
+        self.assertEqual((status, body["sessionId"]), (200, self.issued["session"]["id"]))
+
+    def test_recent_auth_without_paths_guards_every_checked_request(self) -> None:
+        bearer = {"Authorization": f"Bearer {self.token}"}
+        status, _, body = self.call("GET", "/anything", headers=bearer, recent_auth={"methods": ["webauthn"]})
+        self.assertEqual((status, body["methods"]), (403, ["webauthn"]))
+        status, _, body = self.call("GET", "/anything", headers=bearer, recent_auth=RecentAuth(max_age=600))
+        self.assertEqual((status, body["userId"]), (200, self.user))
