@@ -82,6 +82,8 @@ const sessions = []; // every session answered 201
 const byUser = new Map();
 const counts = { created: 0, renewed: 0, refreshed: 0, revoked: 0, unauthorized: 0, noAnswer: 0, serverErrors: 0 };
 const violations = [];
+/** Users whose logout-everywhere is in flight: their sessions are left alone meanwhile, so every answer maps to one known change. */
+const usersBusy = new Set();
 const UA = ['Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36', 'okhttp/4.12.0'];
 
@@ -143,7 +145,7 @@ async function act(base) {
   const roll = Math.random();
   if (roll < 0.14 || sessions.length < 20) return login(base);
   const s = pick(sessions);
-  if (s.busy) return undefined;
+  if (s.busy || usersBusy.has(s.userId)) return undefined;
   s.busy = true;
   try {
     if (roll < 0.64) {
@@ -185,14 +187,22 @@ async function act(base) {
         s.revokedAt ??= r.ended;
       }
     } else {
-      // Logout everywhere: every session of the user that existed when the request started.
-      const before = (byUser.get(s.userId) ?? []).filter((x) => x.createdAt <= Date.now());
-      const r = await call('logout_all', base, `/v1/users/${encodeURIComponent(s.userId)}/sessions`, { method: 'DELETE', headers: { 'x-api-key': ADMIN_KEY } });
-      if (r.status === 200) {
-        counts.revoked += r.body.revoked;
-        for (const x of before) x.revokedAt ??= r.ended;
-        // Sessions created while it ran may or may not have been caught.
-        for (const x of byUser.get(s.userId) ?? []) if (!before.includes(x)) x.maybeRevoked = true;
+      // Logout everywhere, while no other client acts on this user's sessions (a logout racing
+      // it would answer 204 for a session it had already revoked: no change, no event).
+      const mine = byUser.get(s.userId) ?? [];
+      if (mine.some((x) => x !== s && x.busy)) return undefined;
+      usersBusy.add(s.userId);
+      try {
+        const before = mine.slice();
+        const r = await call('logout_all', base, `/v1/users/${encodeURIComponent(s.userId)}/sessions`, { method: 'DELETE', headers: { 'x-api-key': ADMIN_KEY } });
+        if (r.status === 200) {
+          counts.revoked += r.body.revoked;
+          for (const x of before) x.revokedAt ??= r.ended;
+          // Sessions created while it ran may or may not have been caught.
+          for (const x of byUser.get(s.userId) ?? []) if (!before.includes(x)) x.maybeRevoked = true;
+        }
+      } finally {
+        usersBusy.delete(s.userId);
       }
     }
   } finally {
@@ -231,7 +241,6 @@ try {
       if (page.length < 1000) break;
       after = page[page.length - 1].seq;
     }
-    const now = Date.now();
     const createdEvents = new Map();
     for (const e of trail) if (e.type === 'session.created') createdEvents.set(e.sessionId, (createdEvents.get(e.sessionId) ?? 0) + 1);
     let missing = 0;
@@ -239,8 +248,12 @@ try {
       if (createdEvents.get(s.id) !== 1) violations.push(`session ${s.id} has ${createdEvents.get(s.id) ?? 0} session.created events`);
       const record = await store.get(s.id);
       if (record === null) {
-        const ended = now >= s.absolute || (s.revokedAt === null && !s.maybeRevoked && now >= s.idle);
-        if (!ended) violations.push(`session ${s.id} answered 201 is gone from the store before it expired`);
+        // Gone is right once it expired: at its absolute deadline, or when it idled out before any
+        // revocation (a revoked record is kept until its absolute deadline; a logout-everywhere
+        // that found it idle already changed nothing).
+        const at = Date.now();
+        const ended = at >= s.absolute || s.idle <= (s.revokedAt ?? at);
+        if (!ended) violations.push(`session ${s.id} answered 201 is gone from the store before it expired (${s.jwt ? 'jwt' : 'opaque'}, ${s.revokedAt !== null ? `revoked ${at - s.revokedAt} ms ago, ` : ''}idle ${s.idle - at} ms, absolute ${s.absolute - at} ms from now)`);
         else missing += 1;
         continue;
       }
