@@ -66,6 +66,28 @@ describe('memory store', () => {
     expect(store.stats().expiryEntries).toBeLessThanOrEqual(2 * 1 + 1024 + 1);
   });
 
+  it('hands out its frozen records, and Sessions that callers may change without touching the store', async () => {
+    const store = memoryStore();
+    const clock = fakeClock();
+    const sessions = createSessionManager({ store, secret, now: clock.now, touchInterval: '60s' });
+    const { session, token } = await sessions.create({ userId: 'u', roles: ['user'], data: { cart: [1] }, device: { userAgent: 'ua', ip: '203.0.113.7' } });
+    const record = await store.get(session.id);
+    expect(Object.isFrozen(record) && Object.isFrozen(record?.roles) && Object.isFrozen(record?.data.cart)).toBe(true);
+    const first = await sessions.validate(token);
+    first.roles.push('admin');
+    (first.data.cart as number[]).push(2);
+    first.device.ip = '198.51.100.1';
+    first.createdAt.setTime(0);
+    const second = await sessions.validate(token);
+    expect([second.roles, second.data, second.device.ip, second.createdAt.getTime()]).toEqual([['user'], { cart: [1] }, '203.0.113.7', session.createdAt.getTime()]);
+    // A touch stores a new record; the one handed out before stays as it was.
+    clock.advance(61_000);
+    const touched = await sessions.validate(token);
+    expect(touched.lastSeenAt.getTime()).toBe(clock.now());
+    expect((await store.get(session.id))?.lastSeenAt).toBe(clock.now());
+    expect(record?.lastSeenAt).toBe(session.lastSeenAt.getTime());
+  });
+
   it('drops a record kind once its last record is deleted', async () => {
     const store = memoryStore();
     await store.putRecord('k', 'a', 1);
