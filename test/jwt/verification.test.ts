@@ -184,6 +184,15 @@ describe('access-token verification', () => {
     await rejects(forge(noTyp, claims, ours), 'typ');
   });
 
+  it('judges a header of the same length as the one seen last on its own (the last header is remembered verbatim)', async () => {
+    await ctx.sessions.validate(valid);
+    await rejects(forge({ ...header, typ: 'at+jwX' }, claims, ours), 'typ');
+    await rejects(forge({ ...header, kid: 'test-ed25518' }, claims, ours), 'unknown_kid');
+    expect((await ctx.sessions.validate(valid)).userId).toBe('alice');
+    await ctx.sessions.keys.retire(KID);
+    await rejects(valid);
+  });
+
   it('rejects a refresh token presented as an access token', async () => {
     const { refreshToken } = await ctx.sessions.create({ userId: 'alice', tokenType: 'jwt' });
     await rejects(refreshToken, 'refresh_token');
