@@ -18,7 +18,9 @@ const report = join(dir, 'fuzz.jsonl');
 const started = Date.now();
 console.log(`fuzz: ${runs} cases per target, seed ${seed}`);
 const r = spawnSync('npx', ['vitest', 'run', 'test/fuzz', '--reporter=default'], {
-  cwd: root, stdio: 'inherit', env: { ...process.env, FUZZ_RUNS: String(runs), FUZZ_SEED: seed, FUZZ_REPORT: report },
+  cwd: root, stdio: 'inherit',
+  // Each target keeps what its cases created in one in-memory store: room for 100,000 of them.
+  env: { ...process.env, FUZZ_RUNS: String(runs), FUZZ_SEED: seed, FUZZ_REPORT: report, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=8192`.trim() },
 });
 const rows = existsSync(report) ? readFileSync(report, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
 rmSync(dir, { recursive: true, force: true });

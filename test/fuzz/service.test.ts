@@ -4,7 +4,7 @@
 // X-Request-Id). Properties: every answer is a success or a documented 4xx (never a 5xx), and a
 // session is only ever answered for its own token.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { extractToken } from '../../src/http/core.js';
 import { ADMIN_KEY, anyText, documented, forwardedFor, fuzz, fuzzService, mutated, TIMEOUT, tokenLike, userAgent, type FuzzService } from './harness.js';
 
@@ -16,7 +16,9 @@ describe('fuzzing the service in-process', () => {
   let bob: { token: string; id: string };
   let jwt: { access: string; refresh: string; id: string };
 
-  beforeAll(async () => {
+  // A fresh service (and memory store) per target: the long mode's 100,000 cases per target
+  // would otherwise pile every session and audit event of all targets into one heap.
+  beforeEach(async () => {
     svc = await fuzzService();
     const create = async (body: object) => {
       const res = await svc.app.inject({ method: 'POST', url: '/v1/sessions', headers: { 'x-api-key': ADMIN_KEY }, payload: body });
@@ -30,7 +32,7 @@ describe('fuzzing the service in-process', () => {
     bob = { token: b.token, id: b.session.id };
     jwt = { access: j.accessToken, refresh: j.refreshToken, id: j.session.id };
   });
-  afterAll(async () => {
+  afterEach(async () => {
     // The process never crashed and still serves after every target.
     expect((await svc.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     await svc.close();
