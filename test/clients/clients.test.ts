@@ -58,11 +58,11 @@ afterAll(async () => {
 });
 
 describe('client suites against the real service', () => {
-  it('passes the Python client suite (client, cache, WSGI, ASGI, Flask when installed)', async () => {
+  it('passes the Python client suite (client, re-authentication, cache, WSGI, ASGI, Flask when installed)', async () => {
     expectSuccess(await run(python, ['-m', 'unittest', 'discover', '-s', 'clients/python/tests', '-v'], env));
   }, 120_000);
 
-  it('passes the PHP client suite (client, $_SESSION handler, JWT verifier and middleware)', async () => {
+  it('passes the PHP client suite (client, re-authentication, $_SESSION handler, JWT verifier and middleware)', async () => {
     expectSuccess(await run('php', ['clients/php/tests/run.php'], env));
   }, 120_000);
 });

@@ -2,7 +2,7 @@
 /**
  * The HTTP client of the sessionkit service (docs/API.md) over cURL.
  *
- * Backend calls (create, validate, revoke, revokeAll, list) send the API key; calls made for an
+ * Backend calls (create, validate, reauthenticate, revoke, revokeAll, list) send the API key; calls made for an
  * end user (current, renew, logout, listMine, revokeOthers) send the user's token as Bearer;
  * refresh sends the refresh token in the body. Answers are the service's JSON as arrays; errors
  * throw the exception of their code (Errors.php); a service that cannot be reached or times out
@@ -13,6 +13,8 @@
  *     $client = new Sessionkit\Client('http://127.0.0.1:8080', getenv('SESSIONKIT_API_KEY'));
  *     $issued = $client->create('u1', roles: ['user']);
  *     $session = $client->validate($issued['token']);
+ *     // sudo mode: throws ReauthenticationRequired ($e->maxAge, $e->methods) when stale
+ *     $client->validate($token, ['maxAge' => 300, 'methods' => ['totp']]);
  */
 declare(strict_types=1);
 
@@ -72,17 +74,44 @@ final class Client
         return $this->call('POST', '/v1/sessions', $body, apiKey: true);
     }
 
-    /** The session of an opaque token or JWT access token (slides its idle expiry). */
-    public function validate(#[\SensitiveParameter] string $token): array
+    /**
+     * The session of an opaque token or JWT access token (slides its idle expiry), with
+     * `authenticatedAt`, `authMethods` and `fresh`. $recentAuth `['maxAge' => seconds, 'methods'
+     * => [...]]` (both optional; maxAge defaults to the service's SESSIONKIT_REAUTH_MAX_AGE):
+     * a live session whose last authentication does not meet it throws ReauthenticationRequired.
+     */
+    public function validate(#[\SensitiveParameter] string $token, ?array $recentAuth = null): array
     {
-        return $this->validation($token)['session'];
+        return $this->validation($token, $recentAuth)['session'];
     }
 
-    /** The whole validation answer: `{session, csrfToken}`. */
-    public function validation(#[\SensitiveParameter] string $token): array
+    /** The whole validation answer: `{session, csrfToken}`; $recentAuth as for validate(). */
+    public function validation(#[\SensitiveParameter] string $token, ?array $recentAuth = null): array
     {
         self::checkToken($token);
-        return $this->call('POST', '/v1/sessions/validate', ['token' => $token], apiKey: true);
+        $body = ['token' => $token];
+        if ($recentAuth !== null) {
+            $body['recentAuth'] = self::recentAuth($recentAuth);
+        }
+        return $this->call('POST', '/v1/sessions/validate', $body, apiKey: true);
+    }
+
+    /**
+     * Records that the app just re-checked the user of $token (password, second factor): the
+     * session's `authenticatedAt` becomes now and `authMethods` $methods, and its token rotates
+     * (the old one works for the service's renew grace only). Returns `{session, token,
+     * expiresAt, csrfToken}`, or for a JWT session ($token is its access token) `{session,
+     * accessToken, refreshToken, accessTokenExpiresAt, expiresAt, csrfToken}`.
+     *
+     * @param list<string> $methods e.g. ['password', 'totp']
+     */
+    public function reauthenticate(#[\SensitiveParameter] string $token, array $methods): array
+    {
+        self::checkToken($token);
+        if ($methods === [] || !array_is_list($methods) || array_filter($methods, 'is_string') !== $methods) {
+            throw new \InvalidArgumentException("methods must be a non-empty list such as ['password', 'totp']");
+        }
+        return $this->call('POST', '/v1/sessions/current/reauthenticate', ['token' => $token, 'methods' => $methods], apiKey: true);
     }
 
     /** Revokes one session by id; false when no live session has that id. */
@@ -169,6 +198,34 @@ final class Client
         if (strlen($token) > self::MAX_TOKEN || strpbrk($token, "\r\n\0") !== false) {
             throw new TokenMalformed('the session token is not well-formed');
         }
+    }
+
+    /** The service's `recentAuth` object; a typo fails here, not as a 400 on the first request. */
+    private static function recentAuth(array $recentAuth): object
+    {
+        $unknown = array_diff(array_keys($recentAuth), ['maxAge', 'methods']);
+        if ($unknown !== []) {
+            throw new \InvalidArgumentException('recentAuth takes maxAge and methods, not ' . implode(', ', $unknown));
+        }
+        $out = [];
+        if (isset($recentAuth['maxAge'])) {
+            $maxAge = $recentAuth['maxAge'];
+            if (!is_int($maxAge) || $maxAge < 1 || $maxAge > 31_536_000) {
+                throw new \InvalidArgumentException('recentAuth maxAge must be whole seconds between 1 and 31536000');
+            }
+            $out['maxAge'] = $maxAge;
+        }
+        if (isset($recentAuth['methods'])) {
+            $methods = $recentAuth['methods'];
+            if (!is_array($methods) || !array_is_list($methods) || array_filter($methods, 'is_string') !== $methods) {
+                throw new \InvalidArgumentException("recentAuth methods must be a list such as ['totp']");
+            }
+            if ($methods !== []) {
+                $out['methods'] = $methods;
+            }
+        }
+        // An object even when empty: the service expects {} (the default requirement), not [].
+        return (object) $out;
     }
 
     private static function segment(string $value): string

@@ -49,6 +49,11 @@ class SessionkitException extends \RuntimeException
         }
         $seconds = $retryAfter !== null && ctype_digit($retryAfter) ? (int) $retryAfter : null;
         $class = ERROR_CLASSES[$code] ?? ($status === 401 ? TokenException::class : self::class);
+        if ($class === ReauthenticationRequired::class) {
+            $maxAge = $body['maxAge'] ?? null;
+            $methods = is_array($body['methods'] ?? null) ? array_values(array_filter($body['methods'], 'is_string')) : [];
+            return new ReauthenticationRequired($message, $code, $status, $requestId, $seconds, is_int($maxAge) ? $maxAge : null, $methods);
+        }
         return new $class($message, $code, $status, $requestId, $seconds);
     }
 }
@@ -65,7 +70,41 @@ class SessionRevoked extends TokenException { public const CODE = 'session_revok
 class RefreshReused extends TokenException { public const CODE = 'refresh_reused'; }
 class CsrfFailed extends SessionkitException { public const CODE = 'csrf_failed'; public const STATUS = 403; }
 class InsufficientScope extends SessionkitException { public const CODE = 'insufficient_scope'; public const STATUS = 403; }
-class ReauthenticationRequired extends SessionkitException { public const CODE = 'reauthentication_required'; public const STATUS = 403; }
+/**
+ * The session is live but its last authentication is too old or lacks a required method (sudo
+ * mode): `$maxAge` is the longest time in seconds since the last authentication the action
+ * accepts (null if the service named none), `$methods` the methods the user must use (empty: any).
+ * Send the user to re-authenticate, then call `Client::reauthenticate()`.
+ */
+class ReauthenticationRequired extends SessionkitException
+{
+    public const CODE = 'reauthentication_required';
+    public const STATUS = 403;
+
+    /** @param list<string> $methods */
+    public function __construct(
+        string $message,
+        ?string $errorCode = null,
+        ?int $status = null,
+        ?string $requestId = null,
+        ?int $retryAfter = null,
+        public readonly ?int $maxAge = null,
+        public readonly array $methods = [],
+    ) {
+        parent::__construct($message, $errorCode, $status, $requestId, $retryAfter);
+    }
+
+    /** The service's body: `{error, message, maxAge, methods}` (`maxAge` when known). */
+    public function toBody(): array
+    {
+        $body = parent::toBody();
+        if ($this->maxAge !== null) {
+            $body['maxAge'] = $this->maxAge;
+        }
+        $body['methods'] = $this->methods;
+        return $body;
+    }
+}
 /** Too many failed attempts from this address; `$retryAfter` is in seconds. */
 class RateLimited extends SessionkitException { public const CODE = 'rate_limited'; public const STATUS = 429; }
 /** The service's store could not answer: fail closed. */
