@@ -329,7 +329,7 @@ ${rows}
 Invariants: ${r.ok ? '**all hold**' : `**${r.violationCount} violations**`}: no revoked or expired session validated afterwards;
 all ${r.sessions} sessions answered 201 accounted for in the store and the trail (${r.goneAfterExpiry} gone after expiry);
 audit events = state changes (created ${r.audit.created}, renewed ${r.audit.renewed}, refreshed ${r.audit.refreshed},
-revoked ${r.audit.revoked}; rejected ${r.audit.rejected} = 401s; swept as expired ${r.audit.expired}); the chain of
+revoked ${r.audit.revoked}; rejected ${r.audit.rejected} = 401s; swept as expired ${r.audit.expired}: Redis's own expiry removes idle records first); the chain of
 ${r.chainEvents} events verifies; ${r.counts.serverErrors} 5xx.
 ${endMark}`;
   const script = `
