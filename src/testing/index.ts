@@ -42,7 +42,8 @@ export function countingStore(inner: SessionStore): SessionStore & { calls: Reco
   return wrapped;
 }
 
-async function expectCode(promise: Promise<unknown>, code: string): Promise<SessionError> {
+/** Awaits a call that must fail with a `SessionError` of this code, and returns the error. */
+export async function expectCode(promise: Promise<unknown>, code: string): Promise<SessionError> {
   try {
     await promise;
   } catch (err) {

@@ -1,11 +1,9 @@
 // Shared set-up for the JWT tests: a manager on a fake clock, a way to forge tokens with keys the
 // test holds, and an assertion on SessionError codes.
-import { expect } from 'vitest';
 import { createHmac, sign, type KeyObject } from 'node:crypto';
 import { createSessionManager, type SessionManagerOptions } from '../../src/core/manager.js';
-import { SessionError } from '../../src/core/errors.js';
 import { memoryStore } from '../../src/stores/memory.js';
-import { fakeClock } from '../../src/testing/index.js';
+import { expectCode, fakeClock } from '../../src/testing/index.js';
 import { memoryAudit } from '../../src/audit/sink.js';
 import type { SessionStore } from '../../src/stores/types.js';
 
@@ -41,13 +39,4 @@ export function forge(header: unknown, payload: unknown, signer: ((input: string
 export const edSigner = (key: KeyObject) => (input: string): Buffer => sign(null, Buffer.from(input), key);
 export const hmacSigner = (secret: Buffer | string, hash = 'sha256') => (input: string): Buffer => createHmac(hash, secret).update(input).digest();
 
-export async function expectCode(promise: Promise<unknown>, code: string): Promise<SessionError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(SessionError);
-    expect((err as SessionError).code).toBe(code);
-    return err as SessionError;
-  }
-  throw new Error(`expected SessionError ${code}, but the call resolved`);
-}
+export { expectCode };
