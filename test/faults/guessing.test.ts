@@ -11,11 +11,14 @@ import { loadConfig } from '../../src/config/index.js';
 import type { AuditEvent } from '../../src/core/types.js';
 import { buildServer } from '../../src/server/index.js';
 import { postgresStore } from '../../src/stores/postgres.js';
+import { redisStore } from '../../src/stores/redis.js';
 import { auditQuerySql as pgAuditSql } from '../../src/stores/postgres/audit.js';
 import { tablesOf } from '../../src/stores/postgres/schema.js';
 import { sqliteStore } from '../../src/stores/sqlite.js';
 import { auditQuerySql as sqliteAuditSql } from '../../src/stores/sqlite/audit.js';
+import { describeIfAvailable, tcpReachable } from '../helpers/availability.js';
 import { adminPool, closeAdminPool, DATABASE_URL, describePg, dropSchema, randomSchema } from '../helpers/pg-env.js';
+import { deleteByPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis-env.js';
 
 const ADMIN_KEY = 'guessing-admin-key-0123456789abcdef';
 const ATTACKER = '203.0.113.66';
@@ -123,6 +126,23 @@ describePg('the ip filter on PostgreSQL', () => {
       const plan = (await adminPool().query(`EXPLAIN ${text}`, values)).rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
       expect(plan, plan).not.toMatch(/Seq Scan/);
       if (q.type === undefined) expect(plan).toMatch(/audit_ip_idx/);
+    }
+  });
+});
+
+describeIfAvailable(await tcpReachable(REDIS_URL), 'Redis', 'REDIS_URL', REDIS_URL)('the ip filter on Redis', () => {
+  it('keeps only the events of that address (the stream is filtered as it is read)', async () => {
+    const prefix = uniquePrefix('guess');
+    const store = await redisStore({ url: REDIS_URL, prefix });
+    try {
+      await store.appendAudit(events().slice(0, 600));
+      const found = await store.queryAudit({ ip: '198.51.100.7', type: 'session.rejected', limit: 1000 });
+      expect(found.length).toBeGreaterThan(0);
+      expect(found.every((e) => e.ip === '198.51.100.7' && e.type === 'session.rejected')).toBe(true);
+      expect(found).toHaveLength(events().slice(0, 600).filter((e) => e.ip === '198.51.100.7' && e.type === 'session.rejected').length);
+    } finally {
+      await deleteByPrefix(store.client, prefix);
+      await store.close();
     }
   });
 });
