@@ -68,12 +68,6 @@ const ALLOWED_HEADER = new Set(['alg', 'kid', 'typ']);
 const MAX_KID_LENGTH = 64;
 const HEADER_CACHE_SIZE = 64;
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-/**
- * Where payloads are decoded: a token is at most MAX_TOKEN_LENGTH characters, so its payload
- * decodes to fewer bytes than this. Reused by every call (verification is synchronous), which
- * saves allocating a Buffer per token.
- */
-const payloadBytes = Buffer.alloc(MAX_TOKEN_LENGTH);
 
 /**
  * Whether a value claims to be a compact JWT (`eyJ`, the base64 of `{"`, then a dot): a cheap test
@@ -99,9 +93,6 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   // Header segments already proven well-formed map to their kid: most traffic carries a handful
   // of distinct headers (one per key), and parsing them again would be most of the work for HS256.
   const headers = new Map<string, { kid: string; alg: JwtAlgorithm }>();
-  // The header seen last, compared in place (`startsWith`): no slice and no string hash per token.
-  let lastSegment = '';
-  let lastHeader: { kid: string; alg: JwtAlgorithm } | null = null;
 
   function parseHeader(segment: string): { kid: string; alg: JwtAlgorithm } | JwtRejectReason {
     const json = strictDecode(segment);
@@ -151,38 +142,24 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       // The header is checked character by character (or is a known one); the payload needs no
       // such check: the signature covers its exact UTF-8 bytes, so any character the signer did
       // not write (padding, spaces, a fourth segment, non-ASCII) makes the signature fail.
-      let header: { kid: string; alg: JwtAlgorithm } | undefined;
-      let headerSegment: string;
-      if (lastHeader !== null && dot1 === lastSegment.length && token.startsWith(lastSegment)) {
-        header = lastHeader;
-        headerSegment = lastSegment;
-      } else {
-        headerSegment = token.slice(0, dot1);
-        header = headers.get(headerSegment);
-        if (header === undefined) {
-          const parsed = parseHeader(headerSegment);
-          if (typeof parsed === 'string') return { ok: false, reason: parsed };
-          header = parsed;
-        }
+      const headerSegment = token.slice(0, dot1);
+      let header = headers.get(headerSegment);
+      if (header === undefined) {
+        const parsed = parseHeader(headerSegment);
+        if (typeof parsed === 'string') return { ok: false, reason: parsed };
+        header = parsed;
       }
       const k = key(header.kid);
       if (k === undefined) return { ok: false, reason: 'unknown_kid', kid: header.kid };
       if (k.alg !== header.alg) return { ok: false, reason: 'alg_mismatch', kid: header.kid };
       if (k.usableUntil !== null && now >= k.usableUntil) return { ok: false, reason: 'key_retired', kid: header.kid };
-      // Only headers whose key verifies are remembered, as before.
-      if (header !== lastHeader) {
-        if (headers.size < HEADER_CACHE_SIZE) headers.set(headerSegment, header);
-        lastSegment = headerSegment;
-        lastHeader = header;
-      }
+      if (headers.size < HEADER_CACHE_SIZE) headers.set(headerSegment, header);
       const signatureSegment = token.slice(dot2 + 1);
       if (signatureSegment.length !== k.signatureChars || !SEGMENT.test(signatureSegment) || !canonicalTail(signatureSegment)) return { ok: false, reason: 'signature', kid: k.kid };
       if (!k.verify(token.slice(0, dot2), Buffer.from(signatureSegment, 'base64url'))) return { ok: false, reason: 'signature', kid: k.kid };
       let payload: unknown;
       try {
-        // Signed bytes only: decoded into the shared buffer, read back as UTF-8, parsed.
-        const length = payloadBytes.write(token.slice(dot1 + 1, dot2), 'base64url');
-        payload = JSON.parse(payloadBytes.toString('utf8', 0, length));
+        payload = JSON.parse(Buffer.from(token.slice(dot1 + 1, dot2), 'base64url').toString('utf8'));
       } catch {
         return { ok: false, reason: 'payload', kid: k.kid };
       }
@@ -192,8 +169,6 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     },
     reset() {
       headers.clear();
-      lastSegment = '';
-      lastHeader = null;
     },
   };
 }
