@@ -77,6 +77,9 @@ const UNKNOWN_KID_RELOAD_INTERVAL = 1000;
  * const ring = createKeyRing({ store, now: Date.now, algorithm: 'EdDSA', masterKey, verifyWindow, rotateEvery, reloadInterval: 60_000 });
  * const key = await ring.signingKey();
  */
+/** The longest a ring may go unread before it signs or publishes the JWKS (ms of wall-clock time). */
+const RING_STALENESS_MS = 1000;
+
 export function createKeyRing(options: KeyRingOptions) {
   const { store, now, algorithm } = options;
   let verifying = new Map<string, VerificationKey>();
@@ -86,6 +89,8 @@ export function createKeyRing(options: KeyRingOptions) {
    * the wrong master key (or none) can still verify. */
   let signerRecord: StoredSigningKey | null = null;
   let loaded = false;
+  /** Wall-clock time of the last read of the ring (not the injectable clock: this bounds staleness). */
+  let readAt = 0;
   let loading: Promise<void> | null = null;
   let queued: Promise<void> | null = null;
   let lastKidReload = Number.NEGATIVE_INFINITY;
@@ -156,6 +161,7 @@ export function createKeyRing(options: KeyRingOptions) {
     signerRecord = newest;
     if (signer && signer.kid !== newest?.kid) signer = null;
     loaded = true;
+    readAt = Date.now();
     const fingerprint = [...next.values()].map((k) => `${k.kid}:${k.alg}:${k.usableUntil}`).sort().join(',');
     if (fingerprint !== lastFingerprint) {
       lastFingerprint = fingerprint;
@@ -182,6 +188,16 @@ export function createKeyRing(options: KeyRingOptions) {
 
   async function ensureLoaded(): Promise<void> {
     if (!loaded) await reload();
+  }
+
+  /**
+   * Before signing or publishing the JWKS: a ring read more than a second ago is read again, so a
+   * rotation made by another instance reaches this one within that bound even when a change
+   * notification is lost (pub/sub is at-most-once, and on a Redis Cluster the subscriber may sit
+   * on a node that is failing over). Costs at most one store read per second, on these paths only.
+   */
+  async function ensureRecent(): Promise<void> {
+    if (!loaded || Date.now() - readAt > RING_STALENESS_MS) await reload();
   }
 
   async function addKey(alg: JwtAlgorithm, privateKey: KeyObject | null, publicKey: KeyObject | null, state: KeyState, origin: StoredSigningKey['origin'], kid = randomBytes(12).toString('base64url')): Promise<StoredSigningKey> {
@@ -217,7 +233,7 @@ export function createKeyRing(options: KeyRingOptions) {
 
   /** The signing key: created on first use, rotated when due (one instance wins the due rotation). */
   async function signingKey(): Promise<SigningKey> {
-    await ensureLoaded();
+    await ensureRecent();
     if (!signerRecord) {
       await rotate('initial');
     } else {
@@ -263,7 +279,7 @@ export function createKeyRing(options: KeyRingOptions) {
     rotate: () => rotate('manual'),
     /** The public keys of the keys this ring signs with (active and verify-only), as a JWKS. */
     async jwks(): Promise<{ keys: JsonWebKey[] }> {
-      await ensureLoaded();
+      await ensureRecent();
       const t = now();
       const keys = records
         .filter((k) => k.publicJwk !== null && k.privateKey !== null && (k.state === 'active' || (k.state === 'verify-only' && (k.retireAt === null || t < k.retireAt))))
