@@ -10,7 +10,7 @@ import { SessionError } from '../core/errors.js';
 import type { AuditEvent, StoredSession } from '../core/types.js';
 import { auditTrail } from './sqlite/audit.js';
 import { changeFeed } from './sqlite/changes.js';
-import { fromRow, toParams, type SessionParams, type SessionRow } from './sqlite/rows.js';
+import { fromRow, rowReader, toParams, type SessionParams, type SessionRow } from './sqlite/rows.js';
 import { migrate } from './sqlite/schema.js';
 import { RECORD_SQL, SESSION_SQL } from './sqlite/statements.js';
 import type { CreateOptions, CreateResult, RevokeAllOptions, RevokeOptions, SessionStore, StoreChange } from './types.js';
@@ -32,6 +32,13 @@ export interface SqliteStoreOptions {
   pollInterval?: number;
   /** How long change-feed rows are kept for slow pollers, in ms. Default 10 minutes. */
   changeRetention?: number;
+  /**
+   * How many decoded sessions the validation read keeps, so a session read again skips decoding
+   * its JSON body when the row is unchanged (sqlite/rows.ts `rowReader`). Default 4096 (at most
+   * about 6 MB); raise it when more sessions than that are active at once in one process, 0 turns
+   * it off.
+   */
+  readCache?: number;
 }
 
 /** The SQLite store, plus what tests and tools may want beyond `SessionStore`. */
@@ -52,12 +59,13 @@ export interface SqliteSessionStore extends SessionStore {
  */
 export function sqliteStore(options: SqliteStoreOptions): SqliteSessionStore {
   if (typeof options !== 'object' || options === null) throw new SessionError('invalid_request', 'sqliteStore: options { path } are required');
-  const { path: given, synchronous = 'full', busyTimeout = 5000, pollInterval = 250, changeRetention = 600_000 } = options;
+  const { path: given, synchronous = 'full', busyTimeout = 5000, pollInterval = 250, changeRetention = 600_000, readCache = 4096 } = options;
   if (typeof given !== 'string' || given.length === 0) throw new SessionError('invalid_request', 'option path: expected the path of the SQLite file');
   if (synchronous !== 'full' && synchronous !== 'normal') throw new SessionError('invalid_request', "option synchronous: expected 'full' or 'normal'");
   for (const [option, value] of [['busyTimeout', busyTimeout], ['pollInterval', pollInterval], ['changeRetention', changeRetention]] as const) {
     if (!Number.isInteger(value) || value < (option === 'busyTimeout' ? 0 : 1)) throw new SessionError('invalid_request', `option ${option}: expected a positive integer of milliseconds`);
   }
+  if (!Number.isInteger(readCache) || readCache < 0) throw new SessionError('invalid_request', 'option readCache: expected a number of sessions (0 or more)');
   const inMemory = given === ':memory:';
   const path = inMemory ? given : resolve(given);
   const unavailable = (err: unknown): SessionError => {
@@ -101,6 +109,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteSessionStore {
     ping: db.prepare('SELECT 1'),
   };
   const trail = auditTrail(db);
+  const readRow = readCache > 0 ? rowReader(readCache) : fromRow;
   const feed = changeFeed(db, { pollInterval, retention: changeRetention });
   let closed = false;
 
@@ -132,10 +141,17 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteSessionStore {
     name,
     path,
     capabilities: { exactUserLimit: true, persistentAudit: true, crossProcessEvents: true },
-    get: guarded((id: string) => {
-      const row = sql.get.get(id);
-      return row ? fromRow(row) : null;
-    }),
+    // Not through `guarded`: this is the validation read, and an async wrapper per call is a
+    // measurable share of it (docs/PERFORMANCE.md); the same checks, written out.
+    get: (id: string) => {
+      if (closed) return Promise.reject(new SessionError('store_unavailable', `sqlite store ${path} is closed`));
+      try {
+        const row = sql.get.get(id);
+        return Promise.resolve(row ? readRow(row) : null);
+      } catch (err) {
+        return Promise.reject(unavailable(err));
+      }
+    },
     create: guarded((session: StoredSession, opts: CreateOptions): CreateResult => write((changes) => {
       const revoked: StoredSession[] = [];
       const events = [...opts.events];

@@ -160,3 +160,53 @@ describe('sqlite store internals', () => {
     expect(count()).toBe(0);
   });
 });
+
+describe('sqlite store read memo (rows.ts rowReader)', () => {
+  it('sees a change written by another connection to the same file, and never shares a mutable value', async () => {
+    const clock = fakeClock(1_800_000_000_000);
+    const a = fresh();
+    const b = sqliteStore({ path: a.path });
+    open.push(b);
+    const sessionsA = createSessionManager({ store: a, secret, now: clock.now });
+    const sessionsB = createSessionManager({ store: b, secret, now: clock.now });
+    const { session, token } = await sessionsA.create({ userId: 'memo-user', roles: ['user'], data: { plan: 'free' } });
+
+    const first = await a.get(session.id);
+    const again = await a.get(session.id);
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+    // Nested values are shared between reads, so they are frozen: a caller cannot change the store's copy.
+    expect(Object.isFrozen(first?.data)).toBe(true);
+    expect(() => { (first?.roles as string[]).push('admin'); }).toThrow(TypeError);
+    expect((await a.get(session.id))?.roles).toEqual(['user']);
+
+    // Another store instance (another connection, as another process would be) rewrites the body.
+    await sessionsB.update(session.id, { data: { plan: 'pro' } });
+    expect((await a.get(session.id))?.data).toEqual({ plan: 'pro' });
+    expect((await sessionsA.validate(token)).data).toEqual({ plan: 'pro' });
+
+    // A column-only change (revocation) is read from the row, not from the memo.
+    await sessionsB.revoke(session.id);
+    expect((await a.get(session.id))?.revokedAt).toBe(clock.now());
+    await expect(sessionsA.validate(token)).rejects.toMatchObject({ code: 'session_revoked' });
+  });
+
+  it('reads the same with the cache off or smaller than the hot set, and refuses a bad readCache', async () => {
+    const clock = fakeClock(1_800_000_000_000);
+    const path = fresh().path;
+    for (const readCache of [0, 2]) {
+      const store = sqliteStore({ path, readCache });
+      open.push(store);
+      const sessions = createSessionManager({ store, secret, now: clock.now });
+      const issued = await Promise.all([1, 2, 3, 4, 5].map((i) => sessions.create({ userId: `rc-${readCache}-${i}`, data: { i } })));
+      for (let round = 0; round < 10; round += 1) {
+        for (const [i, { token }] of issued.entries()) expect((await sessions.validate(token)).data).toEqual({ i: i + 1 });
+      }
+      await sessions.update(issued[0]!.session.id, { data: { i: 100 } });
+      expect((await sessions.validate(issued[0]!.token)).data).toEqual({ i: 100 });
+    }
+    for (const readCache of [-1, 1.5, '10' as unknown as number]) {
+      expect(() => sqliteStore({ path, readCache })).toThrow(/readCache/);
+    }
+  });
+});
