@@ -1,4 +1,7 @@
 import express, { type Request, type Response } from 'express';
+import { describe, expect, it } from 'vitest';
+import { createSessionManager } from '../../src/core/manager.js';
+import { memoryStore } from '../../src/stores/memory.js';
 import request from 'supertest';
 import { SessionError } from '../../src/core/errors.js';
 import { login, logout, logoutOtherDevices, renew, requireRole, requireSession, sendError, sessionErrors, sessionkit } from '../../src/http/adapters/express.js';
@@ -39,4 +42,33 @@ adapterSuite('express', async (sessions, http) => {
     },
     close: async () => { await sessions.close(); },
   };
+});
+
+describe('express adapter request state', () => {
+  it('keeps its state in one request property; req.session and req.sessionToken read and write it', async () => {
+    const sessions = createSessionManager({ store: memoryStore() });
+    const app = express();
+    const before: string[][] = [];
+    app.use((req, _res, next) => { before.push(Object.getOwnPropertyNames(req)); next(); });
+    app.use(sessionkit({ sessions, insecureCookies: true, warn: () => {} }));
+    app.post('/login', async (_req, res) => { await login(res, { userId: 'u-state' }); res.json({ ok: true }); });
+    app.get('/me', requireSession(), (req, res) => {
+      // Express adds `route` when it dispatches; everything else new is ours.
+      const added = Object.getOwnPropertyNames(req).filter((n) => !before.at(-1)!.includes(n) && n !== 'route');
+      const symbols = Object.getOwnPropertySymbols(req).filter((s) => s.description?.startsWith('sessionkit')).length;
+      const token = req.sessionToken;
+      req.session = null;
+      res.json({ added, symbols, userId: (res.req as Request).session?.userId ?? 'cleared', token: typeof token === 'string' && token.length > 0 });
+    });
+    app.get('/plain', (req, res) => { res.json({ session: req.session, own: Object.hasOwn(req, 'session') }); });
+    const loggedIn = await request(app).post('/login');
+    const cookie = (loggedIn.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]).join('; ');
+    const me = await request(app).get('/me').set('cookie', cookie);
+    expect(me.status).toBe(200);
+    // No own string property added, one symbol: the slot.
+    expect(me.body).toEqual({ added: [], symbols: 1, userId: 'cleared', token: true });
+    const plain = await request(app).get('/plain');
+    expect(plain.body).toEqual({ session: null, own: false });
+    await sessions.close();
+  });
 });

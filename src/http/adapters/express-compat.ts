@@ -116,7 +116,8 @@ export function compatSession(layer: SessionLayer, options: CompatOptions) {
           value: (cb?: Callback) => run(async () => {
             pending = (await layer.logout(state)).changes;
             destroyed = true;
-            delete (req as unknown as { session?: unknown }).session;
+            // Not `delete`: `req.session` is an accessor (express.ts); express-session leaves it undefined.
+            (req as unknown as { session?: unknown }).session = undefined;
           }, cb),
         },
         save: { enumerable: false, value: (cb?: Callback) => run(save, cb) },

@@ -3,7 +3,7 @@ import { SessionError } from '../../core/errors.js';
 import type { RecentAuthInput } from '../../core/freshness.js';
 import type { IssuedSession, ReauthenticatedSession, ReauthenticateInput } from '../../core/manager.js';
 import type { Session } from '../../core/types.js';
-import { CSRF_HEADER, errorResponse, type HeaderBag } from '../core.js';
+import { errorResponse, READ_HEADERS, type HeaderBag } from '../core.js';
 import { createSessionLayer, forbiddenResponse, recentAuthRule, type LoginInput, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
 
 declare module 'hono' {
@@ -25,8 +25,6 @@ export interface HonoSessionkitOptions extends SessionLayerOptions {
   remoteAddress?: (c: Context) => string | undefined;
 }
 
-// Only the headers the layer reads, so a request does not copy its whole header list.
-const READ_HEADERS = ['cookie', 'authorization', 'origin', 'sec-fetch-site', 'x-forwarded-for', 'user-agent', 'host', 'x-request-id', CSRF_HEADER];
 
 function nodeRemoteAddress(c: Context): string | undefined {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
