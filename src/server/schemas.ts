@@ -3,6 +3,7 @@
  * serialises responses with them) and `/openapi.json` is generated from the same objects, so the
  * contract and the code cannot drift. Plain JSON Schema, valid in OpenAPI 3.1.
  */
+import { isoTime } from '../core/iso-time.js';
 import type { Session } from '../core/types.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
@@ -136,19 +137,22 @@ export interface SessionJson {
 }
 
 /**
- * Turns a `Session` into its API form.
+ * Turns a `Session` into its API form (`fresh` and `current` only when given). Times go through
+ * `isoTime` (core/iso-time.ts), the same text as `toISOString` at a tenth of its cost: this runs on
+ * every `GET /v1/sessions/current` and `POST /v1/sessions/validate`.
  *
  * @example reply.send({ session: sessionJson(session) })
  */
-export function sessionJson(s: Session, current?: boolean): SessionJson {
+export function sessionJson(s: Session, current?: boolean, fresh?: boolean): SessionJson {
   const out: SessionJson = {
     id: s.id, userId: s.userId, roles: s.roles,
-    createdAt: s.createdAt.toISOString(), lastSeenAt: s.lastSeenAt.toISOString(),
-    idleExpiresAt: s.idleExpiresAt.toISOString(), absoluteExpiresAt: s.absoluteExpiresAt.toISOString(),
+    createdAt: isoTime(s.createdAt.getTime()), lastSeenAt: isoTime(s.lastSeenAt.getTime()),
+    idleExpiresAt: isoTime(s.idleExpiresAt.getTime()), absoluteExpiresAt: isoTime(s.absoluteExpiresAt.getTime()),
     idleTimeout: s.idleTimeout, absoluteTimeout: s.absoluteTimeout, policy: s.policy,
-    authenticatedAt: s.authenticatedAt.toISOString(), authMethods: s.authMethods,
+    authenticatedAt: isoTime(s.authenticatedAt.getTime()), authMethods: s.authMethods,
     device: s.device, data: s.data,
   };
+  if (fresh !== undefined) out.fresh = fresh;
   if (current !== undefined) out.current = current;
   return out;
 }

@@ -44,7 +44,7 @@ const reauthenticateBodySchema = {
  * @example reply.send({ session: freshSessionJson(sessions, session) })
  */
 export function freshSessionJson(sessions: SessionManager, session: Session): SessionJson {
-  return { ...sessionJson(session), fresh: checkFreshness(session, sessions.options.reauth, sessions.now()).fresh };
+  return sessionJson(session, undefined, checkFreshness(session, sessions.options.reauth, sessions.now()).fresh);
 }
 
 /**

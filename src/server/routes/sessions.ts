@@ -113,7 +113,7 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
     deps.metrics.countValidation('ok');
     const fresh = await validateFreshness(sessions, session, recentAuth, { token, ctx: auth.context(request, `apikey:${principal.id}`) });
     reply.headers(NO_STORE_HEADERS);
-    return { session: { ...sessionJson(session), fresh }, csrfToken: await deps.csrfToken(session.id) };
+    return { session: sessionJson(session, undefined, fresh), csrfToken: await deps.csrfToken(session.id) };
   });
 
   app.get('/v1/sessions/current', {
