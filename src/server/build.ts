@@ -7,6 +7,7 @@ import { createManagerFromConfig } from '../config/index.js';
 import { resolveMasterKey } from '../config/master-key.js';
 import { openStore } from '../config/store.js';
 import type { ServiceConfig } from '../config/schema.js';
+import { boundedMap } from '../core/bounded-map.js';
 import { SessionError } from '../core/errors.js';
 import type { SessionManager } from '../core/manager.js';
 import { errorResponse, warnIfInsecure, type HttpOptions } from '../http/core.js';
@@ -152,12 +153,11 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
   });
 
   // A session's CSRF token is an HMAC of its id: remember recent ones instead of two HMACs per request.
-  const csrfTokens = new Map<string, string>();
+  const csrfTokens = boundedMap<string, string>(10_000);
   const csrfToken = async (sessionId: string): Promise<string> => {
     let token = csrfTokens.get(sessionId);
     if (token === undefined) {
       token = await sessions.csrfToken(sessionId);
-      if (csrfTokens.size >= 10_000) csrfTokens.delete(csrfTokens.keys().next().value as string);
       csrfTokens.set(sessionId, token);
     }
     return token;

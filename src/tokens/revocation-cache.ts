@@ -13,6 +13,8 @@
  * sends none is never considered healthy, and every session costs one lookup per `staleness`
  * window. Either way a revocation made anywhere is honoured within `staleness`.
  */
+import { boundedMap } from '../core/bounded-map.js';
+
 export interface RevocationCacheOptions {
   now: () => number;
   /** The staleness bound, ms. */
@@ -42,8 +44,8 @@ export function createRevocationCache(options: RevocationCacheOptions) {
   const maxEntries = options.maxEntries ?? 100_000;
   /** session id → when it may be forgotten. */
   const revoked = new Map<string, number>();
-  /** session id → when the store last confirmed it live (insertion order ≈ age). */
-  const confirmed = new Map<string, number>();
+  /** session id → when the store last confirmed it live (bounded: core/bounded-map.ts). */
+  const confirmed = boundedMap<string, number>(maxEntries);
   let lastSync = Number.NEGATIVE_INFINITY;
   /** Start of the current unbroken run of heartbeats; confirmations before it prove nothing. */
   let healthySince = Number.POSITIVE_INFINITY;
@@ -88,12 +90,7 @@ export function createRevocationCache(options: RevocationCacheOptions) {
     /** Records that the store said the session was live at `at` (take the time before the read). */
     confirm(sessionId: string, at: number): void {
       if (revoked.has(sessionId)) return;
-      confirmed.delete(sessionId);
       confirmed.set(sessionId, at);
-      if (confirmed.size > maxEntries) {
-        const oldest = confirmed.keys().next().value;
-        if (oldest !== undefined) confirmed.delete(oldest);
-      }
     },
     markRevoked,
     /** Feeds a `store.watch` change or heartbeat. */

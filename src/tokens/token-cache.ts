@@ -1,10 +1,11 @@
 /**
  * The verified-token cache: an access token seen again costs one SHA-256 and one Map lookup
  * instead of a signature check. Keyed by the token's hash (the cache never holds a token), bounded
- * (oldest entries leave first), never answers past the token's `exp`, and is emptied whenever the
+ * (core/bounded-map.ts: entries not used lately leave first), never answers past the token's `exp`, and is emptied whenever the
  * key ring changes. Revocation is checked on every hit by the caller, as on a miss.
  */
 import { hash } from 'node:crypto';
+import { boundedMap } from '../core/bounded-map.js';
 import type { AccessTokenClaims } from './jwt-verify.js';
 
 export interface CachedToken {
@@ -22,7 +23,7 @@ export type VerifiedTokenCache = ReturnType<typeof createVerifiedTokenCache>;
  * const hit = cache.get(key, Date.now()) ?? verifyAndStore(key);
  */
 export function createVerifiedTokenCache(maxEntries: number) {
-  const entries = new Map<string, CachedToken>();
+  const entries = boundedMap<string, CachedToken>(Math.max(1, maxEntries));
   return {
     enabled: maxEntries > 0,
     /** The cache key of a token: its SHA-256, base64. */
@@ -40,10 +41,6 @@ export function createVerifiedTokenCache(maxEntries: number) {
     },
     set(key: string, entry: CachedToken): void {
       if (maxEntries <= 0) return;
-      if (entries.size >= maxEntries) {
-        const oldest = entries.keys().next().value;
-        if (oldest !== undefined) entries.delete(oldest);
-      }
       entries.set(key, entry);
     },
     delete(key: string): void {

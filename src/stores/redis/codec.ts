@@ -12,6 +12,7 @@
  *
  * @example decodeRecord(id, encodeRecord(session)) deep-equals session
  */
+import { boundedMap } from '../../core/bounded-map.js';
 import { parseDevice } from '../../core/device.js';
 import type { DeviceInfo, StoredSession } from '../../core/types.js';
 
@@ -40,15 +41,13 @@ function unpackHash(packed: string): string {
 /** What `parseDevice` derives from a user agent, memoised: bowser costs ~20 µs, a lookup ~0.1 µs. */
 type Derived = [string | null, string | null, string];
 const DERIVED_MAX = 4096;
-const derivedCache = new Map<string | null, Derived>();
+const derivedCache = boundedMap<string | null, Derived>(DERIVED_MAX);
 
 function derived(userAgent: string | null): Derived {
   let d = derivedCache.get(userAgent);
   if (d === undefined) {
     const p = parseDevice({ userAgent });
     d = [p.browser, p.os, p.type];
-    // Oldest first out: a bounded memo, not an LRU (a hit does not reorder, so hits stay cheap).
-    if (derivedCache.size >= DERIVED_MAX) derivedCache.delete(derivedCache.keys().next().value as string | null);
     derivedCache.set(userAgent, d);
   }
   return d;
