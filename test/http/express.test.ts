@@ -1,3 +1,4 @@
+import { createServer, IncomingMessage } from 'node:http';
 import express, { type Request, type Response } from 'express';
 import { describe, expect, it } from 'vitest';
 import { createSessionManager } from '../../src/core/manager.js';
@@ -61,6 +62,10 @@ describe('express adapter request state', () => {
       res.json({ added, symbols, userId: (res.req as Request).session?.userId ?? 'cleared', token: typeof token === 'string' && token.length > 0 });
     });
     app.get('/plain', (req, res) => { res.json({ session: req.session, own: Object.hasOwn(req, 'session') }); });
+    // A mounted sub-app gives req its own prototype: the session must still be there.
+    const sub = express();
+    sub.get('/me', (req, res) => { res.json({ userId: req.session?.userId ?? null }); });
+    app.use('/sub', sub);
     const loggedIn = await request(app).post('/login');
     const cookie = (loggedIn.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]).join('; ');
     const me = await request(app).get('/me').set('cookie', cookie);
@@ -69,6 +74,24 @@ describe('express adapter request state', () => {
     expect(me.body).toEqual({ added: [], symbols: 1, userId: 'cleared', token: true });
     const plain = await request(app).get('/plain');
     expect(plain.body).toEqual({ session: null, own: false });
+    expect((await request(app).get('/sub/me').set('cookie', cookie)).body).toEqual({ userId: 'u-state' });
+    await sessions.close();
+  });
+
+  it('falls back to own properties on a request that is not an Express one', async () => {
+    const sessions = createSessionManager({ store: memoryStore() });
+    const { token } = await sessions.create({ userId: 'u-raw' });
+    const middleware = sessionkit({ sessions, insecureCookies: true, warn: () => {} });
+    const server = createServer((req, res) => {
+      middleware(req as Request, res as unknown as Response, () => {
+        const r = req as Request;
+        res.end(JSON.stringify({ userId: r.session?.userId ?? null, own: Object.hasOwn(r, 'session'), token: r.sessionToken === token }));
+      });
+    });
+    const reply = await request(server).get('/').set('authorization', `Bearer ${token}`);
+    expect(JSON.parse(reply.text)).toEqual({ userId: 'u-raw', own: true, token: true });
+    // Accessors were not installed on Node's own request prototype.
+    expect(Object.getOwnPropertyDescriptor(IncomingMessage.prototype, 'session')).toBeUndefined();
     await sessions.close();
   });
 });

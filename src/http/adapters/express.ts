@@ -1,3 +1,4 @@
+import { IncomingMessage } from 'node:http';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { SessionError } from '../../core/errors.js';
 import type { RecentAuthInput } from '../../core/freshness.js';
@@ -55,16 +56,36 @@ interface Carrier {
 }
 
 const FIELDS = [['session', 'session'], ['sessionToken', 'token']] as const;
-const withAccessors = new WeakSet<object>();
+const homes = new WeakMap<object, object | null>();
 
-/** Defines `session` and `sessionToken` on the request's prototype (once per prototype). */
-function installAccessors(req: Request): void {
-  const proto = Object.getPrototypeOf(req) as object | null;
-  if (proto === null || withAccessors.has(proto)) return;
-  withAccessors.add(proto);
+/**
+ * Where the accessors go: the last prototype above `req` before `http.IncomingMessage.prototype`,
+ * which is Express's own request object, shared by every app and sub-app of that Express (each
+ * app's `app.request` inherits from it, and a mounted sub-app swaps `req`'s prototype to its own).
+ * Null when `req` is not an Express request; the middleware then sets own properties instead.
+ */
+function accessorHome(req: Request): object | null {
+  const first = Object.getPrototypeOf(req) as object | null;
+  if (first === null) return null;
+  let home = homes.get(first);
+  if (home !== undefined) return home;
+  let previous: object | null = null;
+  let proto: object | null = first;
+  while (proto !== null && proto !== IncomingMessage.prototype) {
+    previous = proto;
+    proto = Object.getPrototypeOf(proto) as object | null;
+  }
+  home = proto === null ? null : previous;
+  if (home !== null) installAccessors(home);
+  homes.set(first, home);
+  return home;
+}
+
+/** Defines `session` and `sessionToken` as accessors of the slot on `home` (once per object). */
+function installAccessors(home: object): void {
   for (const [name, field] of FIELDS) {
-    if (Object.prototype.hasOwnProperty.call(proto, name)) continue;
-    Object.defineProperty(proto, name, {
+    if (Object.prototype.hasOwnProperty.call(home, name)) continue;
+    Object.defineProperty(home, name, {
       configurable: true,
       enumerable: false,
       get(this: Carrier) {
@@ -95,11 +116,15 @@ export function sessionkit(options: ExpressSessionkitOptions): RequestHandler {
   const layer = createSessionLayer(options.expressSessionCompat && options.csrf === undefined ? { ...options, csrf: 'origin-only' } : options);
   const compat = options.expressSessionCompat ? compatSession(layer, options.expressSessionCompat === true ? {} : options.expressSessionCompat) : null;
   return function sessionkitMiddleware(req: Request, res: Response, next: NextFunction): void {
-    installAccessors(req);
+    const viaAccessors = accessorHome(req) !== null;
     // A value set before this middleware (another session library) would shadow the accessors.
-    if (Object.prototype.hasOwnProperty.call(req, 'session')) delete (req as { session?: unknown }).session;
+    if (viaAccessors && Object.prototype.hasOwnProperty.call(req, 'session')) delete (req as { session?: unknown }).session;
     layer.resolve(requestInfo(req)).then((state) => {
       (req as unknown as Carrier)[SLOT] = { layer, state, session: state.session, token: state.token };
+      if (!viaAccessors) {
+        req.session = state.session;
+        req.sessionToken = state.token;
+      }
       if (state.changes) apply(res, state.changes);
       if (compat) compat.attach(req, res, state);
       next();

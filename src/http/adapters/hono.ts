@@ -25,7 +25,6 @@ export interface HonoSessionkitOptions extends SessionLayerOptions {
   remoteAddress?: (c: Context) => string | undefined;
 }
 
-
 function nodeRemoteAddress(c: Context): string | undefined {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
   return env?.incoming?.socket?.remoteAddress;
