@@ -59,34 +59,8 @@ export function sessionCookieName(opts: HttpOptions): string {
   return opts.insecureCookies ? INSECURE_COOKIE_NAME : SECURE_COOKIE_NAME;
 }
 
-/** Every request header the HTTP layer reads (the adapters pass these, not the whole list). */
+/** Every request header the HTTP layer reads (the Hono adapter copies only these from the request). */
 export const READ_HEADERS: readonly string[] = ['cookie', 'authorization', 'origin', 'sec-fetch-site', 'x-forwarded-for', 'user-agent', 'host', 'x-request-id', CSRF_HEADER];
-const READ_HEADER_SET: ReadonlySet<string> = new Set(READ_HEADERS);
-/** Of those, the ones Node keeps the first of when repeated (its `IncomingMessage.headers` rules). */
-const FIRST_WINS: ReadonlySet<string> = new Set(['authorization', 'user-agent', 'host']);
-
-/**
- * The headers the layer reads, taken from Node's `rawHeaders` with the joining rules of
- * `IncomingMessage.headers` (repeated `cookie` joined with '; ', `authorization`, `user-agent` and
- * `host` first one wins, others joined with ', '). Why not `req.headers`: Node builds that object
- * of every header on first access, which a bare Express or Fastify GET never pays for, and which
- * measured ~5 µs of a request's ~100 µs under Express (docs/PERFORMANCE.md).
- *
- * @example rawHeaderBag(['Host', 'a.example', 'Cookie', 'a=1', 'cookie', 'b=2']) // { host: 'a.example', cookie: 'a=1; b=2' }
- */
-export function rawHeaderBag(raw: readonly string[]): HeaderBag {
-  const bag: Record<string, string> = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = (raw[i] as string).toLowerCase();
-    if (!READ_HEADER_SET.has(name)) continue;
-    const value = raw[i + 1] as string;
-    const previous = bag[name];
-    if (previous === undefined) bag[name] = value;
-    else if (name === 'cookie') bag[name] = `${previous}; ${value}`;
-    else if (!FIRST_WINS.has(name)) bag[name] = `${previous}, ${value}`;
-  }
-  return bag;
-}
 
 /** One header's value as a single string (repeated headers joined as HTTP allows for lists). */
 export function headerValue(headers: HeaderBag, name: string): string | undefined {

@@ -94,4 +94,22 @@ describe('express adapter request state', () => {
     expect(Object.getOwnPropertyDescriptor(IncomingMessage.prototype, 'session')).toBeUndefined();
     await sessions.close();
   });
+
+  it('sees headers an earlier middleware changed in req.headers', async () => {
+    const sessions = createSessionManager({ store: memoryStore() });
+    const { token } = await sessions.create({ userId: 'u-hdr' });
+    const app = express();
+    // A shim that turns a custom header into a Bearer token, as some apps do before their session layer.
+    app.use((req, _res, next) => {
+      const custom = req.headers['x-session'];
+      if (typeof custom === 'string') req.headers.authorization = `Bearer ${custom}`;
+      next();
+    });
+    app.use(sessionkit({ sessions, insecureCookies: true, warn: () => {} }));
+    app.get('/me', requireSession(), (req, res) => { res.json({ userId: req.session!.userId }); });
+    expect((await request(app).get('/me').set('x-session', token)).body).toEqual({ userId: 'u-hdr' });
+    expect((await request(app).get('/me').set('authorization', `Bearer ${token}`)).body).toEqual({ userId: 'u-hdr' });
+    expect((await request(app).get('/me')).status).toBe(401);
+    await sessions.close();
+  });
 });

@@ -4,7 +4,7 @@ import { SessionError } from '../../core/errors.js';
 import type { RecentAuthInput } from '../../core/freshness.js';
 import type { IssuedSession, ReauthenticatedSession, ReauthenticateInput } from '../../core/manager.js';
 import type { Session } from '../../core/types.js';
-import { errorResponse, rawHeaderBag } from '../core.js';
+import { errorResponse, type HeaderBag } from '../core.js';
 import { createSessionLayer, forbiddenResponse, recentAuthRule, type LoginInput, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
 import { compatSession, type CompatOptions } from './express-compat.js';
 
@@ -133,13 +133,12 @@ export function sessionkit(options: ExpressSessionkitOptions): RequestHandler {
 }
 
 function requestInfo(req: Request) {
-  const headers = rawHeaderBag(req.rawHeaders);
   return {
     method: req.method,
-    headers,
+    headers: req.headers as HeaderBag,
     remoteAddress: req.socket.remoteAddress,
-    host: headers.host as string | undefined,
-    requestId: (headers['x-request-id'] as string | undefined) ?? null,
+    host: req.headers.host,
+    requestId: typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : null,
   };
 }
 

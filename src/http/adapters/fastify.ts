@@ -4,7 +4,7 @@ import { SessionError } from '../../core/errors.js';
 import type { RecentAuthInput } from '../../core/freshness.js';
 import type { IssuedSession, ReauthenticatedSession, ReauthenticateInput } from '../../core/manager.js';
 import type { Session } from '../../core/types.js';
-import { errorResponse, rawHeaderBag } from '../core.js';
+import { errorResponse, type HeaderBag } from '../core.js';
 import { createSessionLayer, forbiddenResponse, recentAuthRule, type LoginInput, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
 
 declare module 'fastify' {
@@ -62,11 +62,9 @@ async function sessionkitPlugin(fastify: FastifyInstance, options: FastifySessio
 
   // Callback-style hooks: one promise per request (the validation) instead of one per hook.
   fastify.addHook('preHandler', function sessionkitPreHandler(request, reply, done) {
-    // From rawHeaders: `request.headers` makes Node build an object of every header (core.ts rawHeaderBag).
-    const headers = rawHeaderBag(request.raw.rawHeaders);
     layer.resolve({
-      method: request.method, headers, remoteAddress: request.socket.remoteAddress,
-      host: headers.host as string | undefined, requestId: request.id,
+      method: request.method, headers: request.headers as HeaderBag, remoteAddress: request.socket.remoteAddress,
+      host: request.headers.host, requestId: request.id,
     }).then((state) => {
       request.sessionkitState = state;
       request.session = state.session;
