@@ -1,6 +1,7 @@
 import { GENESIS_HASH, linkEvents, matchesQuery } from '../audit/chain.js';
 import { SessionError } from '../core/errors.js';
 import type { AuditEvent, AuditQuery, StoredAuditEvent, StoredSession } from '../core/types.js';
+import { deepFreeze } from './freeze.js';
 import { isLive, retentionOf, type CreateOptions, type CreateResult, type RevokeAllOptions, type RevokeOptions, type SessionStore, type StoreChange } from './types.js';
 
 export const name = 'memory';
@@ -325,33 +326,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemorySessionStor
     },
   };
   return store;
-}
-
-/**
- * Freezes a record and everything in it (arrays, `device`, `data` at any depth), so the one stored
- * object can be handed to every reader. `NESTED` makes the compiler list the object fields of
- * `StoredSession`: a new one fails to compile here until it is frozen too.
- */
-function deepFreeze(s: StoredSession): StoredSession {
-  Object.freeze(s.usedSecretHashes);
-  Object.freeze(s.roles);
-  Object.freeze(s.authMethods);
-  Object.freeze(s.device);
-  freezeValue(s.data);
-  return Object.freeze(s);
-}
-
-type Primitive = string | number | boolean | bigint | symbol | null | undefined;
-type NestedKey = { [K in keyof StoredSession]-?: [Exclude<StoredSession[K], Primitive>] extends [never] ? never : K }[keyof StoredSession];
-const NESTED: Record<NestedKey, true> = { usedSecretHashes: true, roles: true, authMethods: true, device: true, data: true };
-void NESTED;
-
-/** Freezes a value of `data` and every object or array inside it. */
-function freezeValue(value: unknown): void {
-  // Typed arrays cannot be frozen; `data` is JSON in practice, so they only come from direct store calls.
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value) || ArrayBuffer.isView(value)) return;
-  Object.freeze(value);
-  for (const key of Object.keys(value)) freezeValue((value as Record<string, unknown>)[key]);
 }
 
 export default memoryStore;

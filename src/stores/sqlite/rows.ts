@@ -3,6 +3,7 @@
  * Session fields the store filters or changes in place are columns; the rest is one JSON body.
  */
 import type { AuditEventType, RevokeReason, StoredAuditEvent, StoredSession } from '../../core/types.js';
+import { deepFreeze } from '../freeze.js';
 
 /** A row of `sessions` as better-sqlite3 returns it. */
 export interface SessionRow {
@@ -89,7 +90,7 @@ export function rowReader(max: number): (r: SessionRow) => StoredSession {
       } else {
         const value = JSON.parse(r.body) as Body;
         if ((decoded++ & 7) !== 0) return record(r, value);
-        m = { body: r.body, value: freezeBody(value) };
+        m = { body: r.body, value: deepFreeze(value) };
       }
       if (young.size >= half) {
         old = young;
@@ -112,26 +113,6 @@ function record(r: SessionRow, b: Body): StoredSession {
     policy: b.policy, authenticatedAt: b.authenticatedAt, authMethods: b.authMethods, device: b.device,
     data: b.data, version: r.version, revokedAt: r.revoked_at, revokeReason: r.revoke_reason as RevokeReason | null,
   } satisfies Required<StoredSession>;
-}
-
-/**
- * Freezes a decoded body's nested values (the fixed fields by name, `data` at any depth) and the
- * body itself: cheaper than walking every field, which matters when the hot set outgrows the memo
- * and most reads decode.
- */
-function freezeBody(b: Body): Body {
-  Object.freeze(b.usedSecretHashes);
-  Object.freeze(b.roles);
-  Object.freeze(b.authMethods);
-  Object.freeze(b.device);
-  freezeJson(b.data);
-  return Object.freeze(b);
-}
-
-function freezeJson(v: unknown): void {
-  if (typeof v !== 'object' || v === null) return;
-  Object.freeze(v);
-  for (const key in v) freezeJson((v as Record<string, unknown>)[key]);
 }
 
 /** A row of `audit`. */
