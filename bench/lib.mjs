@@ -1,3 +1,4 @@
+import { createServer as createNetServer } from 'node:net';
 // Shared helpers for the benchmark modules (bench/*.bench.mjs): a fixed-time measuring loop, a
 // Markdown table printer with ratio and target columns, and a description of the machine.
 // Figures are only comparable within one run: every module measures its own baseline (a floor or a
@@ -227,4 +228,16 @@ export function printMachineInfo(log) {
 /** Runs the garbage collector when node was started with --expose-gc (the harness does). */
 export function collectGarbage() {
   if (typeof globalThis.gc === 'function') globalThis.gc();
+}
+
+/** A free TCP port on 127.0.0.1 (closed again at once), for a server the benchmark starts. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 }

@@ -10,10 +10,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { collectGarbage, measureAll, printTable, printTargets } from './lib.mjs';
+import { collectGarbage, freePort, measureAll, printTable, printTargets } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const dist = process.env.BENCH_DIST ? new URL(`file://${process.env.BENCH_DIST.replace(/\/?$/, '/')}`) : new URL('../dist/', import.meta.url);
@@ -135,16 +135,6 @@ async function roundTrips(counter, n, fn) {
   return (counter.n - before) / n;
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function answers(port, probe, expect) {
   return new Promise((resolve) => {

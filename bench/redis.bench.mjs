@@ -10,11 +10,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { collectGarbage, formatNumber, measureAll, printTable, printTargets } from './lib.mjs';
+import { collectGarbage, freePort, formatNumber, measureAll, printTable, printTargets } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const dist = process.env.BENCH_DIST ? pathToFileURL(`${resolve(process.env.BENCH_DIST)}/`) : new URL('../dist/', import.meta.url);
@@ -186,16 +185,6 @@ async function recordBytes(admin) {
   return Buffer.byteLength(value ?? '');
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** BENCH_REDIS_URL, or a redis-server of our own (no persistence), or null (skipped). */
 async function redisServer(log) {

@@ -6,21 +6,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from './ports.js';
 
 /** The `memcached` binary: on the PATH, or Debian's /usr/bin/memcached. */
 export const memcachedBinary = ['memcached', '/usr/bin/memcached'].find((b) => spawnSync(b, ['-V']).status === 0) ?? null;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resolves when the server answers `version`; rejects at once if the process exits first. */
 async function waitForVersion(port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {

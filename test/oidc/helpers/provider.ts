@@ -3,7 +3,7 @@
 // consent is granted automatically for the registered clients, and it sends real back-channel
 // logouts when a user signs out at its end_session endpoint.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
 import Provider, { type ClientMetadata, type KoaContextWithOIDC } from 'oidc-provider';
 
@@ -22,14 +22,7 @@ export interface TestProvider {
   close(): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1 (closed again at once), so a client's URLs can be registered before it listens. */
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from '../../helpers/ports.js';
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
