@@ -11,7 +11,7 @@ import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { canonicalEvent } from '../audit/chain.js';
 import { SessionError, storeFailure } from '../core/errors.js';
 import type { AuditEvent, AuditQuery, StoredAuditEvent, StoredSession } from '../core/types.js';
-import { decodeRecord, encodeRecord } from './redis/codec.js';
+import { decodeRecord, encodeRecord, recordReader } from './redis/codec.js';
 import { getLane, type GetLane } from './redis/get-lane.js';
 import { ID_PATTERN, TAG_LENGTH, keySpace, saltKey, type KeySpace } from './redis/keys.js';
 import { SCRIPTS, type ScriptName } from './redis/scripts.js';
@@ -38,6 +38,12 @@ export interface RedisStoreOptions {
   auditRetention?: number;
   /** Extra ioredis options for connections the store opens from `url`. */
   redisOptions?: RedisOptions;
+  /**
+   * How many decoded sessions the validation read keeps, so a session read again skips decoding
+   * when its stored value is unchanged (redis/codec.ts `recordReader`). Default 4096; raise it when
+   * more sessions than that are active at once in one process, 0 turns it off.
+   */
+  readCache?: number;
 }
 
 /** A Redis-backed `SessionStore`, with the client it uses. */
@@ -161,6 +167,9 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
   }
   const commandTimeout = options.commandTimeout ?? 2000;
   if (!Number.isInteger(commandTimeout) || commandTimeout < 1) throw new SessionError('invalid_request', 'redisStore option commandTimeout: expected a positive integer of ms');
+  const readCache = options.readCache ?? 4096;
+  if (!Number.isInteger(readCache) || readCache < 0) throw new SessionError('invalid_request', 'redisStore option readCache: expected a number of sessions (0 or more)');
+  const read = readCache > 0 ? recordReader(readCache) : decodeRecord;
   const auditRetention = options.auditRetention ?? 1_000_000;
   if (!Number.isInteger(auditRetention) || auditRetention < 1) throw new SessionError('invalid_request', 'redisStore option auditRetention: expected a positive integer');
   let configuredSalt: Buffer | null = null;
@@ -284,9 +293,9 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
       if (typeof id !== 'string' || !ID_PATTERN.test(id)) return Promise.resolve(null);
       const key = keys.record(id.slice(0, TAG_LENGTH), id.slice(TAG_LENGTH));
       if (!lane || closed) {
-        return guard('get', () => client.get(key)).then((value) => (value === null ? null : decodeRecord(id, value)));
+        return guard('get', () => client.get(key)).then((value) => (value === null ? null : read(id, value)));
       }
-      return lane.get(key).then((value) => (value === null ? null : decodeRecord(id, value)), (err: unknown) => {
+      return lane.get(key).then((value) => (value === null ? null : read(id, value)), (err: unknown) => {
         throw storeFailure(err, 'redis get');
       });
     },

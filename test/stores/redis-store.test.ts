@@ -142,4 +142,59 @@ describeIfAvailable(available, 'Redis', 'REDIS_URL', REDIS_URL)('redis store spe
       await store.close();
     }
   });
+
+  it('read memo: sees a change written through another store object, touches included, and never shares a mutable value', async () => {
+    const clock = fakeClock(1_800_000_000_000);
+    const a = await redisStore({ url: REDIS_URL, prefix: `${prefix}memo:` });
+    const b = await redisStore({ url: REDIS_URL, prefix: `${prefix}memo:` });
+    try {
+      const sessionsA = createSessionManager({ store: a, secret, now: clock.now, touchInterval: '1m' });
+      const sessionsB = createSessionManager({ store: b, secret, now: clock.now, touchInterval: '1m' });
+      const { session, token } = await sessionsA.create({ userId: 'memo-user', roles: ['user'], data: { plan: 'free' } });
+      // Read it often enough that the memo (one decode in eight remembered) holds it.
+      for (let i = 0; i < 16; i += 1) await a.get(session.id);
+      const first = await a.get(session.id);
+      expect(first).toEqual(await b.get(session.id));
+      expect(Object.isFrozen(first?.data)).toBe(true);
+      expect(() => { (first?.roles as string[]).push('admin'); }).toThrow(TypeError);
+      expect((await a.get(session.id))?.roles).toEqual(['user']);
+
+      await sessionsB.update(session.id, { data: { plan: 'pro' } });
+      expect((await a.get(session.id))?.data).toEqual({ plan: 'pro' });
+      expect((await sessionsA.validate(token)).data).toEqual({ plan: 'pro' });
+
+      // A touch (the script rewrites only the header) is seen too.
+      clock.advance(120_000);
+      await sessionsB.validate(token);
+      expect((await a.get(session.id))?.lastSeenAt).toBe(clock.now());
+
+      await sessionsB.revoke(session.id);
+      expect((await a.get(session.id))?.revokedAt).toBe(clock.now());
+      await expect(sessionsA.validate(token)).rejects.toMatchObject({ code: 'session_revoked' });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('read memo: reads the same with it off or smaller than the hot set, and refuses a bad readCache', async () => {
+    const clock = fakeClock(1_800_000_000_000);
+    for (const readCache of [0, 2]) {
+      const store = await redisStore({ url: REDIS_URL, prefix: `${prefix}rc${readCache}:`, readCache });
+      try {
+        const sessions = createSessionManager({ store, secret, now: clock.now });
+        const issued = await Promise.all([1, 2, 3, 4, 5].map((i) => sessions.create({ userId: `rc-${readCache}-${i}`, data: { i } })));
+        for (let round = 0; round < 10; round += 1) {
+          for (const [i, { token }] of issued.entries()) expect((await sessions.validate(token)).data).toEqual({ i: i + 1 });
+        }
+        await sessions.update(issued[0]!.session.id, { data: { i: 100 } });
+        expect((await sessions.validate(issued[0]!.token)).data).toEqual({ i: 100 });
+      } finally {
+        await store.close();
+      }
+    }
+    for (const readCache of [-1, 1.5, '10' as unknown as number]) {
+      await expect(redisStore({ url: REDIS_URL, prefix: `${prefix}bad:`, readCache })).rejects.toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/readCache/) });
+    }
+  });
 });
