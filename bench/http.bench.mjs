@@ -8,8 +8,13 @@
 //                         framework's own price for any plugin shaped like ours (reference)
 //   fastify + sessionkit  the sessionkit plugin (preHandler) + app.requireSession
 //   @fastify/session      @fastify/cookie + @fastify/session (MemoryStore), route checks session.user
+//   fastify bare + one SHA-256      the bare route hashing the cookie's 43-character secret once: the
+//                         one cost every validation of a stored-hash token must pay (reference)
+//   fastify + sessionkit, validation free   the whole plugin with `sessions.validate` answering a
+//                         ready Session: what the adapter and HTTP layer cost without the
+//                         validation itself (reference)
 //   express bare / express + 2 empty middlewares / express + sessionkit / express-session
-//                         (MemoryStore): the same on Express 5
+//                         (MemoryStore), and the same two references: the same on Express 5
 //
 // Two figures per variant: requests/s as autocannon sees them, and requests per second of the
 // server process's own CPU time (process.cpuUsage over the IPC channel, before and after each
@@ -19,6 +24,7 @@
 // sessionkit, the session cookie and the readable CSRF cookie, as a browser sends both.
 // Targets (issue 5, point 7): sessionkit keeps ≥ 0.8x bare Fastify and ≥ 0.9x bare Express.
 import { spawn } from 'node:child_process';
+import { hash as cryptoHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { printTable, printTargets } from './lib.mjs';
 
@@ -27,10 +33,13 @@ const dist = process.env.BENCH_DIST ? new URL(`file://${process.env.BENCH_DIST.r
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const VARIANTS = ['fastify-bare', 'fastify-noop', 'fastify-sessionkit', 'fastify-session', 'express-bare', 'express-noop', 'express-sessionkit', 'express-session'];
+const VARIANTS = ['fastify-bare', 'fastify-noop', 'fastify-hash', 'fastify-free', 'fastify-sessionkit', 'fastify-session',
+  'express-bare', 'express-noop', 'express-hash', 'express-free', 'express-sessionkit', 'express-session'];
 const LABELS = {
   'fastify-bare': 'fastify bare', 'fastify-noop': 'fastify + 2 empty preHandlers', 'express-noop': 'express + 2 empty middlewares', 'fastify-sessionkit': 'fastify + sessionkit', 'fastify-session': 'fastify + @fastify/session',
   'express-bare': 'express bare', 'express-sessionkit': 'express + sessionkit', 'express-session': 'express + express-session',
+  'fastify-hash': 'fastify bare + one SHA-256', 'express-hash': 'express bare + one SHA-256',
+  'fastify-free': 'fastify + sessionkit, validation free', 'express-free': 'express + sessionkit, validation free',
 };
 const SECRET = 'bench-secret-bench-secret-bench-secret!';
 const BARE_COOKIE = `__Host-sessionkit=sk_${'a'.repeat(43)}.${'b'.repeat(43)}; sessionkit-csrf=${'c'.repeat(43)}`;
@@ -58,8 +67,10 @@ export async function run({ log }) {
     }
     const tables = (results, what) => {
       const row = (variant, vs) => ({ name: LABELS[variant], ...results[variant], ...(vs ? { vs: LABELS[vs] } : {}) });
-      printTable(log, [row('fastify-bare'), row('fastify-noop', 'fastify-bare'), row('fastify-sessionkit', 'fastify-bare'), row('fastify-session', 'fastify-bare')], { title: `Fastify 5, ${what}` });
-      printTable(log, [row('express-bare'), row('express-noop', 'express-bare'), row('express-sessionkit', 'express-bare'), row('express-session', 'express-bare')], { title: `Express 5, ${what}` });
+      for (const [fw, title] of [['fastify', 'Fastify 5'], ['express', 'Express 5']]) {
+        const bare = `${fw}-bare`;
+        printTable(log, [row(bare), ...['noop', 'hash', 'free', 'sessionkit', 'session'].map((v) => row(`${fw}-${v}`, bare))], { title: `${title}, ${what}` });
+      }
     };
     tables(best, 'requests/s measured by autocannon (memory stores)');
     // The server's own CPU time per request: unlike wall-clock rates, it does not move when other
@@ -72,6 +83,10 @@ export async function run({ log }) {
         { label: `express + sessionkit / express bare (${what})`, value: ratio('express-sessionkit', 'express-bare'), min: 0.9 },
         { label: `@fastify/session / fastify bare (${what}, reference)`, value: ratio('fastify-session', 'fastify-bare') },
         { label: `express-session / express bare (${what}, reference)`, value: ratio('express-session', 'express-bare') },
+        { label: `fastify + sessionkit, validation free / fastify bare (${what}, reference)`, value: ratio('fastify-free', 'fastify-bare') },
+        { label: `express + sessionkit, validation free / express bare (${what}, reference)`, value: ratio('express-free', 'express-bare') },
+        { label: `fastify bare + one SHA-256 / fastify bare (${what}, reference)`, value: ratio('fastify-hash', 'fastify-bare') },
+        { label: `express bare + one SHA-256 / express bare (${what}, reference)`, value: ratio('express-hash', 'express-bare') },
       ];
     };
     printTargets(log, [...checks(best, 'req/s'), ...checks(bestCpu, 'per CPU s')], { title: 'targets' });
@@ -148,6 +163,26 @@ async function serve(variant) {
   process.on('SIGINT', () => process.exit(0));
 }
 
+/**
+ * The bare route's extra work in the "+ one SHA-256" rows: the hash a validation of a stored-hash
+ * token cannot skip, of the 43 characters after `sk_<id>.` in the session cookie. Answers 'u1'.
+ */
+function hashSecretOf(cookie) {
+  const secret = typeof cookie === 'string' ? cookie.slice(cookie.indexOf('.') + 1, cookie.indexOf('.') + 44) : '';
+  return cryptoHash('sha256', secret, 'hex').length === 64 ? 'u1' : 'none';
+}
+
+/**
+ * The "validation free" rows: `sessions.validate` answers the Session of the first
+ * token it validated for real, so the row costs everything but the validation (no hash, no store
+ * read, no checks). A reference only: nothing ships this way.
+ */
+function validationFree(sessions) {
+  const real = sessions.validate;
+  let ready = null;
+  sessions.validate = (token, ctx) => (ready !== null ? Promise.resolve(ready) : real(token, ctx).then((s) => (ready = s)));
+}
+
 async function fastifyApp(variant) {
   const { default: Fastify } = await import('fastify');
   const app = Fastify({ logger: false });
@@ -158,10 +193,14 @@ async function fastifyApp(variant) {
     app.addHook('preHandler', (_req, _reply, done) => done());
     app.post('/login', async () => ({ ok: true }));
     app.get('/protected', { preHandler: (_req, _reply, done) => done() }, async () => ({ userId: 'u1' }));
-  } else if (variant === 'fastify-sessionkit') {
+  } else if (variant === 'fastify-hash') {
+    app.post('/login', async () => ({ ok: true }));
+    app.get('/protected', async (req) => ({ userId: hashSecretOf(req.headers.cookie) }));
+  } else if (variant === 'fastify-sessionkit' || variant === 'fastify-free') {
     const { createSessionManager, memoryStore } = await import(new URL('index.js', dist).href);
     const { sessionkitFastify, login } = await import(new URL('http/adapters/fastify.js', dist).href);
     const sessions = createSessionManager({ store: memoryStore() });
+    if (variant === 'fastify-free') validationFree(sessions);
     await app.register(sessionkitFastify, { sessions });
     app.post('/login', async (_req, reply) => {
       await login(reply, { userId: 'u1' });
@@ -197,10 +236,14 @@ async function expressApp(variant) {
     app.use((_req, _res, next) => next());
     app.post('/login', (_req, res) => res.json({ ok: true }));
     app.get('/protected', (_req, _res, next) => next(), (_req, res) => res.json({ userId: 'u1' }));
-  } else if (variant === 'express-sessionkit') {
+  } else if (variant === 'express-hash') {
+    app.post('/login', (_req, res) => res.json({ ok: true }));
+    app.get('/protected', (req, res) => res.json({ userId: hashSecretOf(req.headers.cookie) }));
+  } else if (variant === 'express-sessionkit' || variant === 'express-free') {
     const { createSessionManager, memoryStore } = await import(new URL('index.js', dist).href);
     const { sessionkit, requireSession, login } = await import(new URL('http/adapters/express.js', dist).href);
     const sessions = createSessionManager({ store: memoryStore() });
+    if (variant === 'express-free') validationFree(sessions);
     app.use(sessionkit({ sessions }));
     app.post('/login', async (_req, res) => {
       await login(res, { userId: 'u1' });

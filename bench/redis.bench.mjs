@@ -9,6 +9,7 @@
 // Run: `npm run build && node bench/run.mjs redis` (BENCH_DIST=<absolute dir> reads another build).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -52,20 +53,30 @@ export async function run({ log }) {
     const ioredis = new Redis(server.url, { enableAutoPipelining: true });
     const ids = tokens.map((t) => t.slice(t.indexOf('_') + 1, t.indexOf('.')));
     const crKeys = sids.map((sid) => `cr:${sid}`);
-    const [floor, connect, io, get, mine] = await measureAll([
+    // The store's read lane on its own (the same connection type `store.get` uses), reading the
+    // record keys without decoding them: the ceiling of any validation through this store.
+    const { getLane } = await import(new URL('stores/redis/get-lane.js', dist).href);
+    const { hostname, port } = new URL(server.url);
+    const lane = getLane({ open: () => netConnect(Number(port), hostname), db: 0, timeout: 2000, down: () => null });
+    const recordKeys = ids.map((id) => `skb:{${id.slice(0, 11)}}:s:${id.slice(11)}`);
+    if (typeof (await lane.get(recordKeys[0])) !== 'string') throw new Error('the read-lane row would read missing keys');
+    const [floor, connect, io, bareLane, get, mine] = await measureAll([
       { name: 'node-redis GET (floor)', fn: (i) => nodeRedis.get(crKeys[i % TOKENS]), options: { concurrency: CONCURRENCY } },
       { name: 'connect-redis get', fn: (i) => connectStore.get(sids[i % TOKENS]), options: { concurrency: CONCURRENCY } },
       { name: 'ioredis GET (auto-pipelined)', fn: (i) => ioredis.get(crKeys[i % TOKENS]), options: { concurrency: CONCURRENCY } },
+      { name: 'read lane GET, no decode (reference)', fn: (i) => lane.get(recordKeys[i % TOKENS]), options: { concurrency: CONCURRENCY } },
       { name: 'sessionkit store.get', fn: (i) => store.get(ids[i % TOKENS]), options: { concurrency: CONCURRENCY } },
       { name: 'sessionkit validate', fn: (i) => sessions.validate(tokens[i % TOKENS]), options: { concurrency: CONCURRENCY } },
     ], { rounds: ROUNDS, seconds: SECONDS, between: collectGarbage });
     ioredis.disconnect();
+    lane.close();
     mine.vs = connect.name;
     get.vs = connect.name;
+    bareLane.vs = connect.name;
     connect.vs = floor.name;
-    printTable(log, [floor, connect, io, get, mine], { title: 'validations per second (Redis)', baseline: floor.name });
+    printTable(log, [floor, connect, io, bareLane, get, mine], { title: 'validations per second (Redis)', baseline: floor.name });
     const spread = (r) => `${formatNumber(Math.min(...r.rounds))}-${formatNumber(Math.max(...r.rounds))}`;
-    log(`\nrounds (min-max ops/s): ${[floor, connect, io, get, mine].map((r) => `${r.name} ${spread(r)}`).join('; ')}`);
+    log(`\nrounds (min-max ops/s): ${[floor, connect, io, bareLane, get, mine].map((r) => `${r.name} ${spread(r)}`).join('; ')}`);
 
     // Round trips: the commands the server receives from clients (MONITOR; a script's own commands left out).
     const monitor = await watchCommands(admin);
@@ -92,6 +103,26 @@ export async function run({ log }) {
       memory.push({ label: `sessionkit, ${perUser} session(s) per user`, perSession: (bytes - auditBytes) / MEMORY_SESSIONS,
         auditPerEvent: auditBytes / MEMORY_SESSIONS, recordBytes: await recordBytes(admin) });
       await freshStore.close();
+    }
+    // The layout's floor, with no session data at all: per session a key named like ours holding one
+    // byte, and per user a one-member sorted set named like our index, each with its PEXPIREAT.
+    if (MEMORY_SESSIONS > 0) {
+      await admin.flushall();
+      const at = String(Date.now() + 3_600_000);
+      const floorBytes = await usedMemoryDelta(admin, async () => {
+        for (let start = 0; start < MEMORY_SESSIONS; start += 1000) {
+          const batch = admin.pipeline();
+          for (let i = start; i < Math.min(start + 1000, MEMORY_SESSIONS); i += 1) {
+            const tag = `t${String(i).padStart(10, '0')}`;
+            const rest = `r${String(i).padStart(31, '0')}`;
+            batch.set(`skm:{${tag}}:s:${rest}`, 'x', 'PXAT', at);
+            batch.zadd(`skm:{${tag}}:u`, '1', rest);
+            batch.pexpireat(`skm:{${tag}}:u`, at);
+          }
+          await batch.exec();
+        }
+      });
+      memory.push({ label: 'floor, no session data: a 1-byte key per session + a one-member index per user, both with expiry', perSession: floorBytes / MEMORY_SESSIONS, recordBytes: 1 });
     }
     if (MEMORY_SESSIONS > 0) await admin.flushall();
     const sample = JSON.stringify(expressSession('sid-x'));

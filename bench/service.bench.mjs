@@ -7,6 +7,11 @@
 // with `--serve-bare`. autocannon drives them from this process. Rounds alternate between the
 // variants and the best round counts, so a noisy neighbour hurts all of them alike.
 //
+// One reference row, "library GET": the bare route behind sessionkit's own Fastify plugin
+// (sessionkit/fastify, memory store, `requireSession`), answering the same JSON. It is the least
+// any service route that validates a session token costs; the service adds what shared/API.md asks
+// of every request on top (request ids, metrics, rate limiting, security headers, audit).
+//
 // Target (issue 6, point 8): on the memory store, each service route ≥ 0.7x the bare route.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,6 +32,9 @@ const DEVICE = { userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/201
 
 if (process.argv[2] === '--serve-bare' && import.meta.url === pathToFileURL(process.argv[1]).href) {
   await serveBare(JSON.parse(process.argv[3]));
+}
+if (process.argv[2] === '--serve-library' && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await serveLibrary(JSON.parse(process.argv[3]));
 }
 
 export async function run({ log }) {
@@ -60,10 +68,14 @@ export async function run({ log }) {
     const sample = await (await fetch(`${services[0].url}/v1/sessions/current`, { headers: { authorization: `Bearer ${services[0].token}` } })).json();
     const bare = await startBare(sample);
     children.push(bare.child);
+    const library = await startLibrary(sample);
+    children.push(library.child);
+    const libraryToken = (await (await fetch(`${library.url}/login`, { method: 'POST' })).json()).token;
 
     const variants = [
       { name: 'bare GET', pid: bare.child.pid, url: `${bare.url}/current`, method: 'GET', headers: { authorization: `Bearer ${services[0].token}` } },
       { name: 'bare POST', pid: bare.child.pid, url: `${bare.url}/validate`, method: 'POST', headers: { 'x-api-key': ADMIN_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ token: services[0].token }) },
+      { name: 'library GET', pid: library.child.pid, vs: 'bare GET', url: `${library.url}/current`, method: 'GET', headers: { authorization: `Bearer ${libraryToken}` } },
     ];
     for (const s of services) {
       variants.push({ name: `${s.name} current`, pid: s.pid, vs: 'bare GET', url: `${s.url}/v1/sessions/current`, method: 'GET', headers: { authorization: `Bearer ${s.token}` } });
@@ -88,6 +100,7 @@ export async function run({ log }) {
     return printTargets(log, [
       { label: 'memory current / bare GET', value: ratio('memory current', 'bare GET'), min: 0.7 },
       { label: 'memory validate / bare POST', value: ratio('memory validate', 'bare POST'), min: 0.7 },
+      { label: 'library GET / bare GET (reference)', value: ratio('library GET', 'bare GET') },
     ], { title: 'targets (issue 6)' });
   } finally {
     for (const child of children) child.kill('SIGTERM');
@@ -124,6 +137,11 @@ function startBare(body) {
   return waitForUrl(child, /^bare listening on (http:\/\/\S+)$/m);
 }
 
+function startLibrary(body) {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve-library', JSON.stringify(body)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  return waitForUrl(child, /^library listening on (http:\/\/\S+)$/m);
+}
+
 function waitForUrl(child, pattern) {
   return new Promise((resolve, reject) => {
     let out = '';
@@ -149,6 +167,24 @@ async function serveBare(body) {
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   process.stdout.write(`bare listening on ${url}\n`);
+  process.once('SIGTERM', () => app.close().then(() => process.exit(0)));
+}
+
+/**
+ * The "library GET" reference: the bare route behind sessionkit's Fastify plugin on a memory store.
+ * `POST /login` creates the session and answers its token in the body (never printed).
+ */
+async function serveLibrary(body) {
+  const { default: Fastify } = await import('fastify');
+  const { createSessionManager, memoryStore } = await import(pathToFileURL(join(root, 'dist', 'index.js')).href);
+  const { sessionkitFastify } = await import(pathToFileURL(join(root, 'dist', 'http', 'adapters', 'fastify.js')).href);
+  const sessions = createSessionManager({ store: memoryStore() });
+  const app = Fastify({ logger: false });
+  await app.register(sessionkitFastify, { sessions });
+  app.post('/login', async () => ({ token: (await sessions.create({ userId: 'bench-user', roles: ['user'], device: DEVICE })).token }));
+  app.get('/current', { preHandler: app.requireSession }, async () => body);
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  process.stdout.write(`library listening on ${url}\n`);
   process.once('SIGTERM', () => app.close().then(() => process.exit(0)));
 }
 
