@@ -1,6 +1,6 @@
 /**
  * Deep freezing of session records, shared by the stores that hand one decoded object to many
- * readers (the memory store's records, the SQLite store's read memo).
+ * readers (the memory store's records, the SQLite and Redis stores' read memo, read-memo.ts).
  */
 import type { StoredSession } from '../core/types.js';
 

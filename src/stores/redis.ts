@@ -11,7 +11,9 @@ import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { canonicalEvent } from '../audit/chain.js';
 import { SessionError, storeFailure } from '../core/errors.js';
 import type { AuditEvent, AuditQuery, StoredAuditEvent, StoredSession } from '../core/types.js';
-import { decodeRecord, encodeRecord, recordReader } from './redis/codec.js';
+import { deepFreeze } from './freeze.js';
+import { readMemo } from './read-memo.js';
+import { decodeRecord, encodeRecord } from './redis/codec.js';
 import { getLane, type GetLane } from './redis/get-lane.js';
 import { ID_PATTERN, TAG_LENGTH, keySpace, saltKey, type KeySpace } from './redis/keys.js';
 import { SCRIPTS, type ScriptName } from './redis/scripts.js';
@@ -40,7 +42,7 @@ export interface RedisStoreOptions {
   redisOptions?: RedisOptions;
   /**
    * How many decoded sessions the validation read keeps, so a session read again skips decoding
-   * when its stored value is unchanged (redis/codec.ts `recordReader`). Default 4096; raise it when
+   * when its stored value is unchanged (stores/read-memo.ts). Default 4096; raise it when
    * more sessions than that are active at once in one process, 0 turns it off.
    */
   readCache?: number;
@@ -169,7 +171,7 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
   if (!Number.isInteger(commandTimeout) || commandTimeout < 1) throw new SessionError('invalid_request', 'redisStore option commandTimeout: expected a positive integer of ms');
   const readCache = options.readCache ?? 4096;
   if (!Number.isInteger(readCache) || readCache < 0) throw new SessionError('invalid_request', 'redisStore option readCache: expected a number of sessions (0 or more)');
-  const read = readCache > 0 ? recordReader(readCache) : decodeRecord;
+  const read = readCache > 0 ? readMemo(readCache, decodeRecord, deepFreeze) : decodeRecord;
   const auditRetention = options.auditRetention ?? 1_000_000;
   if (!Number.isInteger(auditRetention) || auditRetention < 1) throw new SessionError('invalid_request', 'redisStore option auditRetention: expected a positive integer');
   let configuredSalt: Buffer | null = null;

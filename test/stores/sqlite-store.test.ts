@@ -10,6 +10,7 @@ import { SCHEMA_VERSION } from '../../src/stores/sqlite/schema.js';
 import { RECORD_SQL, SESSION_SQL } from '../../src/stores/sqlite/statements.js';
 import { retentionOf } from '../../src/stores/types.js';
 import { fakeClock } from '../../src/testing/index.js';
+import { expectSameReadsWithoutTheMemo } from '../helpers/read-memo.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sessionkit-sqlite-store-'));
 const secret = 'sqlite-store-test-secret-0123456789abcdef';
@@ -192,19 +193,8 @@ describe('sqlite store read memo (rows.ts rowReader)', () => {
   });
 
   it('reads the same with the cache off or smaller than the hot set, and refuses a bad readCache', async () => {
-    const clock = fakeClock(1_800_000_000_000);
     const path = fresh().path;
-    for (const readCache of [0, 2]) {
-      const store = sqliteStore({ path, readCache });
-      open.push(store);
-      const sessions = createSessionManager({ store, secret, now: clock.now });
-      const issued = await Promise.all([1, 2, 3, 4, 5].map((i) => sessions.create({ userId: `rc-${readCache}-${i}`, data: { i } })));
-      for (let round = 0; round < 10; round += 1) {
-        for (const [i, { token }] of issued.entries()) expect((await sessions.validate(token)).data).toEqual({ i: i + 1 });
-      }
-      await sessions.update(issued[0]!.session.id, { data: { i: 100 } });
-      expect((await sessions.validate(issued[0]!.token)).data).toEqual({ i: 100 });
-    }
+    await expectSameReadsWithoutTheMemo((readCache) => sqliteStore({ path, readCache }), secret);
     for (const readCache of [-1, 1.5, '10' as unknown as number]) {
       expect(() => sqliteStore({ path, readCache })).toThrow(/readCache/);
     }

@@ -13,7 +13,6 @@
  * @example decodeRecord(id, encodeRecord(session)) deep-equals session
  */
 import { boundedMap } from '../../core/bounded-map.js';
-import { deepFreeze } from '../freeze.js';
 import { parseDevice } from '../../core/device.js';
 import type { DeviceInfo, StoredSession } from '../../core/types.js';
 
@@ -127,41 +126,5 @@ function decodeFullBody(id: string, h: Header, b: unknown[]): StoredSession {
     idleTimeout, absoluteTimeout, policy, authenticatedAt: ca + authOffset, authMethods,
     device: { userAgent: device[0], ip: device[1], label: device[2], browser: device[3], os: device[4], type: device[5] },
     data, version: h[0], revokedAt: h[5], revokeReason: h[6],
-  };
-}
-
-/**
- * `decodeRecord` with a memo for the validation read: a session read again whose stored value is
- * the same string (header and body: any change by any process, a touch included, changes it) gets
- * the record decoded last time, deeply frozen and shared, as the memory store hands out its records.
- * Two generations of `max / 2` ids; one decode in eight is remembered, so a hot set larger than the
- * memo does not pay for freezing and retaining every miss (the SQLite store's `rowReader` does the
- * same, sqlite/rows.ts). Measured in bench/redis.bench.mjs: decoding was ~2 µs of a ~7 µs validation.
- *
- * @example const read = recordReader(4096); read(id, value) deep-equals decodeRecord(id, value)
- */
-export function recordReader(max: number): (id: string, value: string) => StoredSession {
-  const half = Math.max(1, Math.floor(max / 2));
-  let young = new Map<string, { value: string; record: StoredSession }>();
-  let old = new Map<string, { value: string; record: StoredSession }>();
-  let decoded = 0;
-  return (id, value) => {
-    let m = young.get(id);
-    if (m === undefined || m.value !== value) {
-      const aged = old.get(id);
-      if (aged !== undefined && aged.value === value) {
-        m = aged;
-      } else {
-        const record = decodeRecord(id, value);
-        if ((decoded++ & 7) !== 0) return record;
-        m = { value, record: deepFreeze(record) };
-      }
-      if (young.size >= half) {
-        old = young;
-        young = new Map();
-      }
-      young.set(id, m);
-    }
-    return m.record;
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { AuditEventType, RevokeReason, StoredAuditEvent, StoredSession } from '../../core/types.js';
 import { deepFreeze } from '../freeze.js';
+import { readMemo } from '../read-memo.js';
 
 /** A row of `sessions` as better-sqlite3 returns it. */
 export interface SessionRow {
@@ -57,49 +58,17 @@ export function fromRow(r: SessionRow): StoredSession {
 type Body = Omit<StoredSession, 'id' | 'userId' | 'createdAt' | 'lastSeenAt' | 'idleExpiresAt' | 'absoluteExpiresAt' | 'revokedAt' | 'revokeReason' | 'version'>;
 
 /**
- * `fromRow` for the validation read, with a bounded memo of decoded bodies: a session's body
- * changes only when the record is rewritten (renew, update, revoke), while `validate` reads it on
- * every request, and `JSON.parse` of the ~540-byte body is most of the store's cost over the bare
- * `SELECT` (docs/PERFORMANCE.md). The memo keeps, per session id, the body string last read and its
- * decoded, deeply frozen value; a row whose body is the same string (compared in full, so a change
- * by any process is seen) reuses it. The columns always come from the row just read. The record
- * returned is a new object; its nested values (`roles`, `device`, `data`, ...) are frozen and
- * shared, as the memory store's are (a record not taken from the memo is a fresh decode). At most
- * `max` entries (two generations of `max / 2`).
+ * `fromRow` for the validation read, through the read memo (../read-memo.ts) of decoded bodies:
+ * a row whose body is the same string as last time reuses its decoded, deeply frozen value. The
+ * columns always come from the row just read, and the record returned is a new object; its nested
+ * values (`roles`, `device`, `data`, ...) are frozen and shared, as the memory store's are (a
+ * record not taken from the memo is a fresh decode).
  *
  * @example const read = rowReader(4096); read(row) deep-equals fromRow(row)
  */
 export function rowReader(max: number): (r: SessionRow) => StoredSession {
-  // Two generations instead of one map with oldest-first eviction: deleting from the front of a
-  // Map leaves holes that every later `keys().next()` walks. A full young generation becomes the
-  // old one (the older is dropped whole); an entry read from the old generation moves back to the
-  // young one. Only one decode in eight is remembered: a session read again and again gets in
-  // within a few reads, while a hot set larger than the memo (where most reads miss anyway) does
-  // not pay for freezing and retaining every decoded body (measured: 0.50x instead of 0.62x of the
-  // floor with 20,000 hot sessions when every miss was remembered).
-  const half = Math.max(1, Math.floor(max / 2));
-  let young = new Map<string, { body: string; value: Body }>();
-  let old = new Map<string, { body: string; value: Body }>();
-  let decoded = 0;
-  return (r) => {
-    let m = young.get(r.id);
-    if (m === undefined || m.body !== r.body) {
-      const aged = old.get(r.id);
-      if (aged !== undefined && aged.body === r.body) {
-        m = aged;
-      } else {
-        const value = JSON.parse(r.body) as Body;
-        if ((decoded++ & 7) !== 0) return record(r, value);
-        m = { body: r.body, value: deepFreeze(value) };
-      }
-      if (young.size >= half) {
-        old = young;
-        young = new Map();
-      }
-      young.set(r.id, m);
-    }
-    return record(r, m.value);
-  };
+  const body = readMemo(max, (_id, text) => JSON.parse(text) as Body, deepFreeze);
+  return (r) => record(r, body(r.id, r.body));
 }
 
 /** A record from a row's columns and a decoded body (whose nested values it shares). */
