@@ -26,3 +26,34 @@ export async function expectSameReadsWithoutTheMemo(open: (readCache: number) =>
     }
   }
 }
+
+/**
+ * Two store objects on the same storage (as two processes would have): what `b`'s manager writes
+ * (an update, a touch, a revocation) is what `a` reads next, memo or not, and a record `a` hands
+ * out from its memo is frozen, so no reader can change another's copy.
+ */
+export async function expectMemoSeesOtherWriters(a: SessionStore, b: SessionStore, secret: string): Promise<void> {
+  const clock = fakeClock(1_800_000_000_000);
+  const sessionsA = createSessionManager({ store: a, secret, now: clock.now, touchInterval: '1m' });
+  const sessionsB = createSessionManager({ store: b, secret, now: clock.now, touchInterval: '1m' });
+  const { session, token } = await sessionsA.create({ userId: 'memo-user', roles: ['user'], data: { plan: 'free' } });
+  // Read it often enough that the memo (one decode in eight remembered) holds it.
+  for (let i = 0; i < 16; i += 1) await a.get(session.id);
+  const first = await a.get(session.id);
+  expect(first).toEqual(await b.get(session.id));
+  expect(Object.isFrozen(first?.data)).toBe(true);
+  expect(() => { (first?.roles as string[]).push('admin'); }).toThrow(TypeError);
+  expect((await a.get(session.id))?.roles).toEqual(['user']);
+
+  await sessionsB.update(session.id, { data: { plan: 'pro' } });
+  expect((await a.get(session.id))?.data).toEqual({ plan: 'pro' });
+  expect((await sessionsA.validate(token)).data).toEqual({ plan: 'pro' });
+
+  clock.advance(120_000);
+  await sessionsB.validate(token); // a touch: only the times change
+  expect((await a.get(session.id))?.lastSeenAt).toBe(clock.now());
+
+  await sessionsB.revoke(session.id);
+  expect((await a.get(session.id))?.revokedAt).toBe(clock.now());
+  await expect(sessionsA.validate(token)).rejects.toMatchObject({ code: 'session_revoked' });
+}
