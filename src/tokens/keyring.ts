@@ -69,6 +69,8 @@ export type KeyRing = ReturnType<typeof createKeyRing>;
 export const SIGNING_KEYS = 'signing-keys';
 const KID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const UNKNOWN_KID_RELOAD_INTERVAL = 1000;
+/** The longest a ring may go unread before it signs or publishes the JWKS (ms of wall-clock time). */
+const RING_STALENESS_MS = 1000;
 
 /**
  * Builds a key ring over a store. Nothing is read until the first use.
@@ -77,9 +79,6 @@ const UNKNOWN_KID_RELOAD_INTERVAL = 1000;
  * const ring = createKeyRing({ store, now: Date.now, algorithm: 'EdDSA', masterKey, verifyWindow, rotateEvery, reloadInterval: 60_000 });
  * const key = await ring.signingKey();
  */
-/** The longest a ring may go unread before it signs or publishes the JWKS (ms of wall-clock time). */
-const RING_STALENESS_MS = 1000;
-
 export function createKeyRing(options: KeyRingOptions) {
   const { store, now, algorithm } = options;
   let verifying = new Map<string, VerificationKey>();
