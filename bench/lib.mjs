@@ -1,8 +1,8 @@
-import { createServer as createNetServer } from 'node:net';
 // Shared helpers for the benchmark modules (bench/*.bench.mjs): a fixed-time measuring loop, a
 // Markdown table printer with ratio and target columns, and a description of the machine.
 // Figures are only comparable within one run: every module measures its own baseline (a floor or a
 // peer library) next to the code under test, and reports ratios rather than absolute numbers.
+import { createServer as createNetServer } from 'node:net';
 import { cpus, loadavg, totalmem, freemem, platform, arch, release } from 'node:os';
 import { performance } from 'node:perf_hooks';
 

@@ -12,7 +12,6 @@ import { freePort } from './ports.js';
 /** The `memcached` binary: on the PATH, or Debian's /usr/bin/memcached. */
 export const memcachedBinary = ['memcached', '/usr/bin/memcached'].find((b) => spawnSync(b, ['-V']).status === 0) ?? null;
 
-
 /** Resolves when the server answers `version`; rejects at once if the process exits first. */
 async function waitForVersion(port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
