@@ -112,6 +112,11 @@ class StoreUnavailable extends SessionkitException { public const CODE = 'store_
 /** The service could not be reached, timed out, or answered something that is not its JSON. */
 class ServiceUnavailable extends SessionkitException { public const CODE = 'service_unavailable'; public const STATUS = 503; }
 class InvalidRequest extends SessionkitException { public const CODE = 'invalid_request'; public const STATUS = 400; }
+/**
+ * Another request of the same session held its lock past SessionHandler's `lockTimeout`: the
+ * session was not started (raised by the client, never by the service).
+ */
+class SessionLocked extends SessionkitException { public const CODE = 'session_locked'; public const STATUS = 503; }
 class VersionConflict extends SessionkitException { public const CODE = 'version_conflict'; public const STATUS = 409; }
 class SessionLimitReached extends SessionkitException { public const CODE = 'session_limit_reached'; public const STATUS = 409; }
 

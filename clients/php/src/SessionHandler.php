@@ -15,6 +15,10 @@
  *   or absolute expiry as the service last reported it (anonymous ones for `anonymousLifetime`).
  * - The `$_SESSION` payload itself lives in a DataStore (files by default) under the service's
  *   public session id, never under the token.
+ * - Concurrent requests of one session take turns, as with PHP's own files handler: the payload
+ *   is locked from session_start() until the session closes (session_write_close() or the end
+ *   of the request), so no request's write is lost. A request that waits longer than
+ *   `lockTimeout` gets SessionLocked from session_start().
  * - Fail closed: when the service cannot be reached, `session_start()` throws ServiceUnavailable
  *   rather than treating the visitor as logged out or logged in.
  *
@@ -42,11 +46,14 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
     private ?string $currentId = null;
     /** @var array<string, true> ids create_sid() made in this request */
     private array $created = [];
+    /** @var array<string, true> payload keys this request holds the lock of */
+    private array $locked = [];
     /** A service failure met while validating an incoming id, rethrown by read(). */
     private ?SessionkitException $failure = null;
     /** @var array{userId: string, roles: array, data: ?array}|null */
     private ?array $pendingLogin = null;
     private readonly int $anonymousLifetime;
+    private readonly float $lockTimeout;
     /** @var \Closure(): array */
     private readonly \Closure $device;
     /** @var \Closure(): int */
@@ -55,7 +62,10 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
     /**
      * Options: `anonymousLifetime` (seconds an anonymous session's payload is kept without a
      * write; default session.gc_maxlifetime), `device` (a callable returning the device array
-     * sent at login; default the request's User-Agent and REMOTE_ADDR), `clock` (Unix seconds).
+     * sent at login; default the request's User-Agent and REMOTE_ADDR), `clock` (Unix seconds),
+     * `lockTimeout` (seconds a request waits for another request of its session to close it;
+     * default 10), `locking` (false: accept a DataStore that cannot lock, and lost updates when
+     * requests of one session overlap; a LockingDataStore is required otherwise).
      */
     public function __construct(private readonly Client $client, private readonly DataStore $data, array $options = [])
     {
@@ -64,6 +74,15 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
             throw new \InvalidArgumentException('anonymousLifetime must be a positive number of seconds');
         }
         $this->anonymousLifetime = $lifetime;
+        $lockTimeout = $options['lockTimeout'] ?? 10.0;
+        if ((!is_int($lockTimeout) && !is_float($lockTimeout)) || $lockTimeout <= 0) {
+            throw new \InvalidArgumentException('lockTimeout must be a positive number of seconds');
+        }
+        $this->lockTimeout = (float) $lockTimeout;
+        if (!$data instanceof LockingDataStore && ($options['locking'] ?? true) !== false) {
+            throw new \InvalidArgumentException('the DataStore cannot lock a session (implement LockingDataStore), so concurrent requests '
+                . "of one session would lose each other's writes; pass the option 'locking' => false to accept that");
+        }
         $this->device = \Closure::fromCallable($options['device'] ?? static fn (): array => [
             'userAgent' => isset($_SERVER['HTTP_USER_AGENT']) ? substr((string) $_SERVER['HTTP_USER_AGENT'], 0, 4096) : null,
             'ip' => isset($_SERVER['REMOTE_ADDR']) ? (string) $_SERVER['REMOTE_ADDR'] : null,
@@ -129,8 +148,12 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
         return true;
     }
 
+    /** Ends the request's hold on the session (not inside session_regenerate_id(), which reopens it). */
     public function close(): bool
     {
+        if (!self::regenerating()) {
+            $this->unlockAll();
+        }
         return true;
     }
 
@@ -166,10 +189,21 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
         }
         $this->currentId = $id;
         if (preg_match(self::ANONYMOUS, $id) === 1) {
-            return $this->data->read(self::anonymousKey($id)) ?? '';
+            $key = self::anonymousKey($id);
+        } else {
+            $entry = $this->check($id);
+            if ($entry === false) {
+                return '';
+            }
+            $key = self::dataKey($entry['session']['id']);
         }
-        $entry = $this->check($id);
-        return $entry === false ? '' : ($this->data->read(self::dataKey($entry['session']['id'])) ?? '');
+        $this->lock($key);
+        try {
+            return $this->data->read($key) ?? '';
+        } catch (\Throwable $e) {
+            $this->unlockAll();
+            throw $e;
+        }
     }
 
     public function write(#[\SensitiveParameter] string $id, string $data): bool
@@ -243,6 +277,29 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
         $id = 'anon-' . bin2hex(random_bytes(32));
         $this->created[$id] = true;
         return $id;
+    }
+
+    /** Takes the lock of a payload for this request (bounded wait); SessionLocked past it. */
+    private function lock(string $key): void
+    {
+        if (!$this->data instanceof LockingDataStore || isset($this->locked[$key])) {
+            return;
+        }
+        if (!$this->data->lock($key, $this->lockTimeout)) {
+            throw new SessionLocked(sprintf('another request of this session kept it locked for %.1f s (lockTimeout): '
+                . 'call session_write_close() as soon as a request has written its session', $this->lockTimeout));
+        }
+        $this->locked[$key] = true;
+    }
+
+    private function unlockAll(): void
+    {
+        if ($this->data instanceof LockingDataStore) {
+            foreach (array_keys($this->locked) as $key) {
+                $this->data->unlock((string) $key);
+            }
+        }
+        $this->locked = [];
     }
 
     /** Remembers a session the service just issued and returns its PHP session id. */
