@@ -7,8 +7,15 @@
  *   alphabet: `_` becomes `,u` and `.` becomes `,d`), so every request is validated by the service
  *   (idle and absolute expiry, revocation from any device or backend).
  * - `$handler->login($userId, $roles)` creates the service session (replacing the current one:
- *   no fixation) and switches the session id to it. Before login, sessions are anonymous and
- *   local (`anon-<64 hex>`), e.g. for a login form's own CSRF value or a cart.
+ *   no fixation) and switches the session id to it; the anonymous `$_SESSION` is dropped unless
+ *   `keepSessionData: true` (what an attacker put into a session they planted must not reach the
+ *   victim's login). Before login, sessions are anonymous and local (`anon-<64 hex>`), e.g. for a
+ *   login form's own CSRF value or a cart.
+ * - register() installs it with strict mode and a `__Host-PHPSESSID` cookie; the handler refuses
+ *   to start a session without strict mode (an attacker-chosen id would be adopted).
+ * - Everything the handler learns about a session is forgotten when the session closes, so a
+ *   handler reused across requests (FrankenPHP worker mode, RoadRunner, Swoole) validates every
+ *   request anew.
  * - `session_regenerate_id()` of a logged-in session renews the token (same service session).
  * - `session_destroy()` revokes the service session (logout).
  * - Garbage collection follows the service's expiry: each payload is kept until the session's idle
@@ -92,15 +99,18 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
 
     /**
      * Installs the handler with the session settings it relies on: strict mode (unknown ids are
-     * never adopted), cookies only, HttpOnly, SameSite=Lax, Secure unless $secureCookie is false.
-     * Call before session_start().
+     * never adopted), cookies only, HttpOnly, SameSite=Lax, Path=/ and no Domain, and with
+     * $secureCookie (the default) Secure and the name `__Host-PHPSESSID`, which a sibling
+     * subdomain cannot set (plain-HTTP development: false, and the name `PHPSESSID`).
+     * $cookieName overrides the name. Call before session_start().
      */
-    public static function register(self $handler, bool $secureCookie = true): void
+    public static function register(self $handler, bool $secureCookie = true, ?string $cookieName = null): void
     {
         foreach ([
             'session.use_strict_mode' => '1', 'session.use_cookies' => '1', 'session.use_only_cookies' => '1',
             'session.use_trans_sid' => '0', 'session.cookie_httponly' => '1', 'session.cookie_samesite' => 'Lax',
-            'session.cookie_secure' => $secureCookie ? '1' : '0',
+            'session.cookie_secure' => $secureCookie ? '1' : '0', 'session.cookie_path' => '/', 'session.cookie_domain' => '',
+            'session.name' => $cookieName ?? ($secureCookie ? '__Host-PHPSESSID' : 'PHPSESSID'),
         ] as $name => $value) {
             if (ini_set($name, $value) === false) {
                 throw new \LogicException("cannot set $name: call register() before session_start() and before any output");
@@ -111,12 +121,17 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
 
     /**
      * Logs the user in: creates the service session (revoking the one this request had, if any)
-     * and moves the active PHP session to it; `$_SESSION` is kept. Returns the service session.
+     * and moves the active PHP session to it. `$_SESSION` starts empty unless $keepSessionData:
+     * values set before login may come from whoever prepared the anonymous session. Returns the
+     * service session.
      */
-    public function login(string $userId, array $roles = [], ?array $data = null): array
+    public function login(string $userId, array $roles = [], ?array $data = null, bool $keepSessionData = false): array
     {
         if (session_status() !== PHP_SESSION_ACTIVE) {
             throw new \LogicException('login() needs an active session: call session_start() first');
+        }
+        if (!$keepSessionData) {
+            $_SESSION = [];
         }
         $this->pendingLogin = ['userId' => $userId, 'roles' => $roles, 'data' => $data];
         try {
@@ -145,6 +160,16 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
 
     public function open(string $path, string $name): bool
     {
+        if (self::regenerating()) {
+            return true;
+        }
+        foreach (['session.use_strict_mode' => true, 'session.use_only_cookies' => true, 'session.use_trans_sid' => false] as $setting => $wanted) {
+            if (filter_var(ini_get($setting), FILTER_VALIDATE_BOOLEAN) !== $wanted) {
+                throw new \LogicException("Sessionkit\\SessionHandler needs $setting = " . ($wanted ? '1' : '0')
+                    . ' (or attacker-chosen session ids are adopted): install it with SessionHandler::register($handler)');
+            }
+        }
+        $this->forgetRequest();
         return true;
     }
 
@@ -153,8 +178,18 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
     {
         if (!self::regenerating()) {
             $this->unlockAll();
+            $this->forgetRequest();
         }
         return true;
+    }
+
+    /** Drops what this request learnt: the next request (same handler in worker mode) asks the service again. */
+    private function forgetRequest(): void
+    {
+        $this->known = [];
+        $this->created = [];
+        $this->currentId = null;
+        $this->failure = null;
     }
 
     /**

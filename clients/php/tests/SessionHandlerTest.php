@@ -18,14 +18,14 @@ function token_of(string $sid): string
     return $token;
 }
 
-/** Anonymous visit with a cart, then a login: returns [store, sid, service session]. */
+/** Anonymous visit with a cart, then a login that keeps it: returns [store, sid, service session]. */
 function logged_in(string $user): array
 {
     $store = file_store();
     $sid = php_request(null, $store, function (): void { $_SESSION['cart'] = ['apple']; });
     $session = null;
     $sid = php_request($sid, $store, function (SessionHandler $h) use ($user, &$session): void {
-        $session = $h->login($user, ['user']);
+        $session = $h->login($user, ['user'], keepSessionData: true);
         $_SESSION['user_name'] = 'Ada';
     });
     return [$store, $sid, $session];
@@ -45,7 +45,7 @@ return [
         }, sk_client(closed_port_url()));
         assert_same($sid, $again);
     },
-    'login creates a service session, replaces the anonymous id and keeps $_SESSION' => function (): void {
+    'login creates a service session, replaces the anonymous id and keeps $_SESSION when asked to' => function (): void {
         $user = new_user();
         [$store, $sid, $session] = logged_in($user);
         assert_same($user, $session['userId']);
