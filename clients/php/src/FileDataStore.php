@@ -7,8 +7,13 @@
  * file: SessionHandler holds it from read to close, so concurrent requests of one session take
  * turns. Several web servers can share the directory when their file system honours flock().
  *
+ * The directory decides whose `$_SESSION` PHP unserializes, so it must be this user's alone: it
+ * is created 0700, and one that another user owns, that group or others can write, or that sits
+ * below a folder others can write without the sticky bit is refused. Every file is created 0600
+ * (tempnam(), i.e. mkstemp) before any data goes in. Keep it out of shared temporary folders.
+ *
  * Example:
- *     $store = new Sessionkit\FileDataStore(sys_get_temp_dir() . '/myapp-sessions');
+ *     $store = new Sessionkit\FileDataStore('/var/lib/myapp/sessions');
  */
 declare(strict_types=1);
 
@@ -23,13 +28,22 @@ final class FileDataStore implements LockingDataStore
     /** @var array<string, resource> the lock files this store holds, by key */
     private array $locks = [];
 
+    private readonly string $directory;
+
     /** @param \Closure():int|null $clock Unix seconds (tests move it) */
-    public function __construct(private readonly string $directory, private readonly ?\Closure $clock = null)
+    public function __construct(string $directory, private readonly ?\Closure $clock = null)
     {
         if (!is_dir($directory) && !@mkdir($directory, 0700, true) && !is_dir($directory)) {
             throw new \RuntimeException("the session directory cannot be created: $directory");
         }
-        if (!is_writable($directory)) {
+        // The real path: a symlink someone could later point elsewhere is resolved once, here.
+        $real = realpath($directory);
+        if ($real === false) {
+            throw new \RuntimeException("the session directory cannot be resolved: $directory");
+        }
+        $this->directory = $real;
+        self::checkPrivate($real);
+        if (!is_writable($real)) {
             throw new \RuntimeException("the session directory is not writable: $directory");
         }
     }
@@ -51,12 +65,13 @@ final class FileDataStore implements LockingDataStore
     public function write(string $key, string $payload, int $expiresAt): bool
     {
         $target = $this->path($key);
-        $temp = $target . '.' . bin2hex(random_bytes(6)) . '.tmp';
-        if (@file_put_contents($temp, $expiresAt . "\n" . $payload) === false) {
+        try {
+            $temp = $this->privateTempFile();
+        } catch (\RuntimeException) {
             return false;
         }
-        @chmod($temp, 0600);
-        if (!@rename($temp, $target)) {
+        $body = $expiresAt . "\n" . $payload;
+        if (@file_put_contents($temp, $body) !== strlen($body) || !@rename($temp, $target)) {
             @unlink($temp);
             return false;
         }
@@ -119,7 +134,7 @@ final class FileDataStore implements LockingDataStore
             $first = fgets($handle, 32);
             fclose($handle);
             $expiresAt = $first !== false && ctype_digit(trim($first)) ? (int) trim($first) : 0;
-            // Leftover temporary files of a crashed write go too, once they are an hour old.
+            // Leftover temporary files of a crashed write (of older versions) go too, once they are an hour old.
             $stale = str_ends_with($file, '.tmp') && (int) @filemtime($file) < $now - 3600;
             if (($expiresAt <= $now && !str_ends_with($file, '.tmp')) || $stale) {
                 $deleted += @unlink($file) ? 1 : 0;
@@ -166,6 +181,47 @@ final class FileDataStore implements LockingDataStore
         return $temp;
     }
 
+    /**
+     * Refuses a directory another local user could read or swap payloads in: not owned by this
+     * user, writable by group or others, or below a folder others can write without the sticky bit.
+     */
+    private static function checkPrivate(string $directory): void
+    {
+        clearstatcache();
+        $stat = stat($directory);
+        $owner = self::effectiveUid($directory);
+        if ($stat === false || ($owner !== null && $stat['uid'] !== $owner)) {
+            throw new \RuntimeException("the session directory $directory belongs to another user: use a directory of your own (mode 0700)");
+        }
+        if (($stat['mode'] & 0022) !== 0) {
+            throw new \RuntimeException(sprintf('the session directory %s is writable by group or others (mode %o): chmod 0700 it', $directory, $stat['mode'] & 0777));
+        }
+        for ($parent = dirname($directory); ; $parent = dirname($parent)) {
+            $mode = (int) (@stat($parent)['mode'] ?? 0);
+            if (($mode & 0022) !== 0 && ($mode & 01000) === 0) {
+                throw new \RuntimeException("the session directory $directory is inside $parent, which others can write to: another user could replace it");
+            }
+            if ($parent === dirname($parent)) {
+                break;
+            }
+        }
+    }
+
+    /** This process's user id: posix_geteuid(), or without posix the owner of a file it creates there. */
+    private static function effectiveUid(string $directory): ?int
+    {
+        if (function_exists('posix_geteuid')) {
+            return posix_geteuid();
+        }
+        $probe = @tempnam($directory, self::TEMP_PREFIX);
+        if ($probe === false) {
+            return null; // not writable: the caller says so
+        }
+        $uid = @fileowner($probe);
+        @unlink($probe);
+        return $uid === false ? null : $uid;
+    }
+
     /** @param resource $handle */
     private static function isFileAt($handle, string $path): bool
     {
@@ -179,6 +235,11 @@ final class FileDataStore implements LockingDataStore
     private function gcLocks(): void
     {
         clearstatcache();
+        foreach (glob($this->directory . '/' . self::TEMP_PREFIX . '*') ?: [] as $file) {
+            if ((int) @filemtime($file) < time() - 3600) {
+                @unlink($file); // a write that crashed between tempnam() and rename()
+            }
+        }
         foreach (glob($this->directory . '/' . self::LOCK_PREFIX . '*') ?: [] as $file) {
             $payload = $this->directory . '/' . self::PREFIX . substr(basename($file), strlen(self::LOCK_PREFIX));
             if (file_exists($payload) || (int) @filemtime($file) >= time() - 3600) {
