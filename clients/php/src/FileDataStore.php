@@ -33,19 +33,7 @@ final class FileDataStore implements LockingDataStore
     /** @param \Closure():int|null $clock Unix seconds (tests move it) */
     public function __construct(string $directory, private readonly ?\Closure $clock = null)
     {
-        if (!is_dir($directory) && !@mkdir($directory, 0700, true) && !is_dir($directory)) {
-            throw new \RuntimeException("the session directory cannot be created: $directory");
-        }
-        // The real path: a symlink someone could later point elsewhere is resolved once, here.
-        $real = realpath($directory);
-        if ($real === false) {
-            throw new \RuntimeException("the session directory cannot be resolved: $directory");
-        }
-        $this->directory = $real;
-        self::checkPrivate($real);
-        if (!is_writable($real)) {
-            throw new \RuntimeException("the session directory is not writable: $directory");
-        }
+        $this->directory = PrivateDirectory::ensure($directory, 'session directory');
     }
 
     public function read(string $key): ?string
@@ -179,47 +167,6 @@ final class FileDataStore implements LockingDataStore
             throw new \RuntimeException('cannot create a file in the session directory ' . $this->directory);
         }
         return $temp;
-    }
-
-    /**
-     * Refuses a directory another local user could read or swap payloads in: not owned by this
-     * user, writable by group or others, or below a folder others can write without the sticky bit.
-     */
-    private static function checkPrivate(string $directory): void
-    {
-        clearstatcache();
-        $stat = stat($directory);
-        $owner = self::effectiveUid($directory);
-        if ($stat === false || ($owner !== null && $stat['uid'] !== $owner)) {
-            throw new \RuntimeException("the session directory $directory belongs to another user: use a directory of your own (mode 0700)");
-        }
-        if (($stat['mode'] & 0022) !== 0) {
-            throw new \RuntimeException(sprintf('the session directory %s is writable by group or others (mode %o): chmod 0700 it', $directory, $stat['mode'] & 0777));
-        }
-        for ($parent = dirname($directory); ; $parent = dirname($parent)) {
-            $mode = (int) (@stat($parent)['mode'] ?? 0);
-            if (($mode & 0022) !== 0 && ($mode & 01000) === 0) {
-                throw new \RuntimeException("the session directory $directory is inside $parent, which others can write to: another user could replace it");
-            }
-            if ($parent === dirname($parent)) {
-                break;
-            }
-        }
-    }
-
-    /** This process's user id: posix_geteuid(), or without posix the owner of a file it creates there. */
-    private static function effectiveUid(string $directory): ?int
-    {
-        if (function_exists('posix_geteuid')) {
-            return posix_geteuid();
-        }
-        $probe = @tempnam($directory, self::TEMP_PREFIX);
-        if ($probe === false) {
-            return null; // not writable: the caller says so
-        }
-        $uid = @fileowner($probe);
-        @unlink($probe);
-        return $uid === false ? null : $uid;
     }
 
     /** @param resource $handle */

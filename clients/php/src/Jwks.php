@@ -3,9 +3,13 @@
  * The service's public signing keys (`/.well-known/jwks.json`), cached: in memory for the
  * process, and in a small file so short-lived PHP workers (FPM) do not fetch on every request.
  * An unknown `kid` triggers one refetch (a key rotation reaches verifiers at once), at most once
- * per `minRefetchInterval` so a flood of made-up kids cannot turn into a flood of fetches. If a
- * refresh fails, the keys already held keep verifying; a kid nobody can find is refused. The file
- * is trusted only if this user owns it and nobody else may write it (it decides which keys verify).
+ * per `minRefetchInterval` across all the processes sharing the file, so a flood of made-up kids
+ * cannot turn into a flood of fetches: the time of the last attempt is kept in the file, and a
+ * process fetches only while holding the file's lock (`<file>.lock`), after re-reading what
+ * another process may have fetched meanwhile. If a refresh fails, the keys already held keep
+ * verifying; a kid nobody can find is refused. The file is trusted only if this user owns it and
+ * nobody else may write it (it decides which keys verify); by default it lives in a private
+ * directory of this user under the temp folder (`sessionkit-<uid>`, 0700, checked).
  *
  * Example:
  *     $jwks = new Sessionkit\Jwks('http://127.0.0.1:8080/.well-known/jwks.json');
@@ -27,8 +31,9 @@ final class Jwks
     private readonly \Closure $clock;
 
     /**
-     * @param string|null|false $cacheFile a file for the keys across processes (default: one in
-     *   the temp directory, named by the URL's hash); false: memory only
+     * @param string|null|false $cacheFile a file for the keys and the refetch limit across
+     *   processes (default: `<temp>/sessionkit-<uid>/jwks-<hash of the URL>.json`); false:
+     *   memory only (the limit then holds per process)
      */
     public function __construct(
         private readonly string $url,
@@ -44,7 +49,7 @@ final class Jwks
         if ($ttl < 1 || $minRefetchInterval < 0) {
             throw new \InvalidArgumentException('ttl must be >= 1 and minRefetchInterval >= 0 seconds');
         }
-        $this->cacheFile = $cacheFile === false ? null : ($cacheFile ?? sys_get_temp_dir() . '/sessionkit-jwks-' . substr(hash('sha256', $url), 0, 16) . '.json');
+        $this->cacheFile = $cacheFile === false ? null : ($cacheFile ?? self::defaultCacheFile($url));
         $this->clock = $clock ?? static fn (): int => time();
     }
 
@@ -64,31 +69,88 @@ final class Jwks
     public function key(string $kid): ?array
     {
         $now = ($this->clock)();
-        if ($this->keys === null || $now - $this->fetchedAt >= $this->ttl) {
+        if ($this->keys === null || $now - $this->fetchedAt >= $this->ttl || !isset($this->keys[$kid])) {
             $this->loadFile($now);
         }
-        if ($this->keys === null || $now - $this->fetchedAt >= $this->ttl) {
-            $this->refresh($now, $this->keys === null);
-        }
-        if (!isset($this->keys[$kid]) && $now - $this->lastAttempt >= $this->minRefetchInterval) {
-            $this->refresh($now, false);
+        if ($this->needsFetch($now, $kid)) {
+            $this->refresh($now, $kid);
         }
         return $this->keys[$kid] ?? null;
     }
 
-    private function refresh(int $now, bool $mustSucceed): void
+    /** No keys at all; or stale keys or a missing kid, and no attempt (by any process) within minRefetchInterval. */
+    private function needsFetch(int $now, string $kid): bool
     {
-        $this->lastAttempt = $now;
-        try {
-            $this->keys = $this->fetch();
-            $this->fetchedAt = $now;
-            $this->saveFile($now);
-        } catch (SessionkitException $e) {
-            if ($mustSucceed || $this->keys === null) {
-                throw $e;
-            }
-            // keep verifying with the keys we hold; the next miss tries again
+        if ($this->keys === null) {
+            return true;
         }
+        $stale = $now - $this->fetchedAt >= $this->ttl;
+        return ($stale || !isset($this->keys[$kid])) && $now - $this->lastAttempt >= $this->minRefetchInterval;
+    }
+
+    /** One fetch, under the file's lock so processes take turns and see each other's attempts. */
+    private function refresh(int $now, string $kid): void
+    {
+        $lock = $this->lock();
+        try {
+            if ($lock !== null) {
+                $this->loadFile($now); // another process may have fetched while we waited
+                if (!$this->needsFetch($now, $kid)) {
+                    return;
+                }
+            } elseif ($this->cacheFile !== null && $this->keys !== null) {
+                return; // another process has been fetching for longer than a fetch may take
+            }
+            $this->lastAttempt = $now;
+            try {
+                $this->keys = $this->fetch();
+                $this->fetchedAt = $now;
+            } catch (SessionkitException $e) {
+                if ($this->keys === null) {
+                    throw $e;
+                }
+                // keep verifying with the keys we hold; the next miss after the interval tries again
+            } finally {
+                $this->saveFile();
+            }
+        } finally {
+            if ($lock !== null) {
+                flock($lock, LOCK_UN);
+                fclose($lock);
+            }
+        }
+    }
+
+    /** @return resource|null the cache file's lock, waiting at most one fetch's time; null without a file cache or in time */
+    private function lock()
+    {
+        if ($this->cacheFile === null) {
+            return null;
+        }
+        $handle = @fopen($this->cacheFile . '.lock', 'c');
+        if ($handle === false) {
+            return null;
+        }
+        $deadline = hrtime(true) + (int) (($this->timeout + 1.0) * 1e9);
+        while (!flock($handle, LOCK_EX | LOCK_NB)) {
+            if (hrtime(true) >= $deadline) {
+                fclose($handle);
+                return null;
+            }
+            usleep(5_000);
+        }
+        return $handle;
+    }
+
+    private static function defaultCacheFile(string $url): string
+    {
+        $uid = function_exists('posix_geteuid') ? posix_geteuid() : getmyuid();
+        try {
+            $dir = PrivateDirectory::ensure(sys_get_temp_dir() . '/sessionkit-' . $uid, 'JWKS cache directory');
+        } catch (\RuntimeException $e) {
+            throw new \RuntimeException($e->getMessage() . ' (or pass Jwks cacheFile: a path of your own, or false)', 0, $e);
+        }
+        return $dir . '/jwks-' . substr(hash('sha256', $url), 0, 16) . '.json';
     }
 
     /** @return array<string, array> */
@@ -145,28 +207,42 @@ final class Jwks
         }
         $raw = @file_get_contents($this->cacheFile);
         $doc = $raw === false ? null : json_decode($raw, true);
-        if (!is_array($doc) || !is_int($doc['fetchedAt'] ?? null) || !is_array($doc['jwks'] ?? null) || $doc['fetchedAt'] > $now) {
+        if (!is_array($doc)) {
+            return;
+        }
+        // The last attempt of any process sharing the file: the refetch limit holds across them.
+        $attempt = $doc['lastAttempt'] ?? null;
+        if (is_int($attempt) && $attempt <= $now && $attempt > $this->lastAttempt) {
+            $this->lastAttempt = $attempt;
+        }
+        if (!is_int($doc['fetchedAt'] ?? null) || !is_array($doc['jwks'] ?? null) || $doc['fetchedAt'] > $now) {
             return;
         }
         $keys = self::parse((string) json_encode($doc['jwks']));
-        if ($keys !== null && $doc['fetchedAt'] >= $this->fetchedAt) {
+        if ($keys !== null && ($this->keys === null || $doc['fetchedAt'] >= $this->fetchedAt)) {
             $this->keys = $keys;
             $this->fetchedAt = $doc['fetchedAt'];
         }
     }
 
-    private function saveFile(int $now): void
+    private function saveFile(): void
     {
         if ($this->cacheFile === null) {
             return;
         }
-        $temp = $this->cacheFile . '.' . bin2hex(random_bytes(6)) . '.tmp';
-        $body = json_encode(['fetchedAt' => $now, 'jwks' => ['keys' => array_values($this->keys ?? [])]], JSON_UNESCAPED_SLASHES);
-        if (@file_put_contents($temp, (string) $body) === false) {
+        $body = (string) json_encode([
+            'fetchedAt' => $this->fetchedAt, 'lastAttempt' => $this->lastAttempt,
+            'jwks' => $this->keys === null ? null : ['keys' => array_values($this->keys)],
+        ], JSON_UNESCAPED_SLASHES);
+        // tempnam() creates the file 0600 (mkstemp) before the keys go in.
+        $temp = @tempnam(dirname($this->cacheFile), 'sk_tmp_');
+        if ($temp === false || realpath(dirname($temp)) !== realpath(dirname($this->cacheFile))) {
+            if ($temp !== false) {
+                @unlink($temp);
+            }
             return;
         }
-        @chmod($temp, 0600);
-        if (!@rename($temp, $this->cacheFile)) {
+        if (@file_put_contents($temp, $body) !== strlen($body) || !@rename($temp, $this->cacheFile)) {
             @unlink($temp);
         }
     }
