@@ -23,16 +23,19 @@ namespace Sessionkit;
 final class Client
 {
     private const MAX_TOKEN = 4096;
+    /** The base URL as it may be shown: without `user:password@` (the real one is Hidden, with the API key). */
     private readonly string $baseUrl;
 
     /**
      * @param float $timeout seconds for the whole request (the connection gets the same bound)
+     * @param bool $allowPlainHttp no warning for http:// to a host that is not loopback
      */
     public function __construct(
-        string $baseUrl,
-        #[\SensitiveParameter] private readonly ?string $apiKey = null,
+        #[\SensitiveParameter] string $baseUrl,
+        #[\SensitiveParameter] ?string $apiKey = null,
         private readonly float $timeout = 5.0,
         private readonly string $userAgent = 'sessionkit-php/0.1',
+        bool $allowPlainHttp = false,
     ) {
         $parts = parse_url($baseUrl);
         if ($parts === false || !in_array($parts['scheme'] ?? '', ['http', 'https'], true) || ($parts['host'] ?? '') === '') {
@@ -44,12 +47,22 @@ final class Client
         if (!function_exists('curl_init')) {
             throw new \LogicException('the sessionkit client needs the curl extension (apt-get install php-curl)');
         }
-        $this->baseUrl = rtrim($baseUrl, '/');
+        if (!$allowPlainHttp) {
+            Urls::warnIfPlainHttp($baseUrl, 'the session service URL');
+        }
+        $this->baseUrl = rtrim(Urls::redact($baseUrl), '/');
+        // Out of reach of var_export(), print_r(), var_dump() and serialize() of this object.
+        Hidden::set($this, ['url' => rtrim($baseUrl, '/'), 'apiKey' => $apiKey]);
     }
 
     public function __debugInfo(): array
     {
-        return ['baseUrl' => $this->baseUrl, 'apiKey' => $this->apiKey === null ? null : 'set', 'timeout' => $this->timeout];
+        return ['baseUrl' => $this->baseUrl, 'apiKey' => $this->secret('apiKey') === null ? null : 'set', 'timeout' => $this->timeout];
+    }
+
+    private function secret(string $name): ?string
+    {
+        return Hidden::get($this)[$name] ?? null;
     }
 
     public function baseUrl(): string
@@ -245,17 +258,19 @@ final class Client
             $headers[] = 'Content-Type: application/json';
         }
         if ($apiKey) {
-            if ($this->apiKey === null || $this->apiKey === '') {
+            $key = $this->secret('apiKey');
+            if ($key === null || $key === '') {
                 throw new SessionkitException('this call needs an API key (new Client($url, $apiKey))', 'api_key_missing');
             }
-            $headers[] = 'X-API-Key: ' . $this->apiKey;
+            $headers[] = 'X-API-Key: ' . $key;
         }
         if ($bearer !== null) {
             self::checkToken($bearer);
             $headers[] = 'Authorization: Bearer ' . $bearer;
         }
         $responseHeaders = [];
-        $curl = curl_init($this->baseUrl . $path);
+        $url = (string) $this->secret('url');
+        $curl = curl_init($url . $path);
         $ms = (int) ceil($this->timeout * 1000);
         curl_setopt_array($curl, [
             CURLOPT_CUSTOMREQUEST => $method,
@@ -285,7 +300,7 @@ final class Client
         $error = curl_error($curl);
         curl_close($curl);
         if ($raw === false || $status === 0) {
-            throw new ServiceUnavailable("the session service at {$this->baseUrl} could not be reached: $error");
+            throw new ServiceUnavailable(Urls::scrub("the session service at {$this->baseUrl} could not be reached: $error", $url));
         }
         $requestId = $responseHeaders['x-request-id'] ?? null;
         $decoded = null;
@@ -301,6 +316,11 @@ final class Client
         }
         if ($status >= 400) {
             throw SessionkitException::fromResponse($status, $decoded, $requestId, $responseHeaders['retry-after'] ?? null);
+        }
+        // Only a 2xx is an answer: the service never redirects, so a 3xx (even with a JSON body
+        // that looks like a session) is something else speaking for it.
+        if ($status < 200 || $status >= 300) {
+            throw new ServiceUnavailable("the service answered HTTP $status, which it never does (redirects are not followed)", null, 502, $requestId);
         }
         return $decoded;
     }

@@ -35,17 +35,29 @@ final class Jwks
      *   processes (default: `<temp>/sessionkit-<uid>/jwks-<hash of the URL>.json`); false:
      *   memory only (the limit then holds per process)
      */
+    /** The URL as it may be shown: without `user:password@` (the real one is Hidden). */
+    private readonly string $url;
+
+    /**
+     * @param bool $allowPlainHttp no warning for http:// to a host that is not loopback
+     */
     public function __construct(
-        private readonly string $url,
+        #[\SensitiveParameter] string $url,
         private readonly int $ttl = 300,
         private readonly int $minRefetchInterval = 10,
         private readonly float $timeout = 5.0,
         string|null|false $cacheFile = null,
         ?\Closure $clock = null,
+        bool $allowPlainHttp = false,
     ) {
         if (!preg_match('#^https?://#', $url)) {
             throw new \InvalidArgumentException('the JWKS URL must be http(s)');
         }
+        if (!$allowPlainHttp) {
+            Urls::warnIfPlainHttp($url, 'the JWKS URL');
+        }
+        $this->url = Urls::redact($url);
+        Hidden::set($this, $url);
         if ($ttl < 1 || $minRefetchInterval < 0) {
             throw new \InvalidArgumentException('ttl must be >= 1 and minRefetchInterval >= 0 seconds');
         }
@@ -157,7 +169,8 @@ final class Jwks
     private function fetch(): array
     {
         $this->fetches++;
-        $curl = curl_init($this->url);
+        $url = (string) Hidden::get($this);
+        $curl = curl_init($url);
         $ms = (int) ceil($this->timeout * 1000);
         curl_setopt_array($curl, [
             CURLOPT_RETURNTRANSFER => true, CURLOPT_TIMEOUT_MS => $ms, CURLOPT_CONNECTTIMEOUT_MS => $ms,
@@ -169,7 +182,7 @@ final class Jwks
         $error = curl_error($curl);
         curl_close($curl);
         if ($raw === false || $status !== 200) {
-            throw new ServiceUnavailable($raw === false ? "the JWKS could not be fetched: $error" : "the JWKS answered HTTP $status");
+            throw new ServiceUnavailable(Urls::scrub($raw === false ? "the JWKS could not be fetched: $error" : "the JWKS answered HTTP $status", $url));
         }
         $keys = self::parse((string) $raw);
         if ($keys === null) {

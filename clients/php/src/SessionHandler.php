@@ -48,17 +48,6 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
     private const ANONYMOUS = '/^anon-[0-9a-f]{64}$/';
     private const ENCODED = '/^(?:[A-Za-z0-9-]|,[ud])+$/';
 
-    /** @var array<string, array{token: string, session: array, csrfToken: ?string}|false> validations of this request, by session id; false: dead */
-    private array $known = [];
-    private ?string $currentId = null;
-    /** @var array<string, true> ids create_sid() made in this request */
-    private array $created = [];
-    /** @var array<string, true> payload keys this request holds the lock of */
-    private array $locked = [];
-    /** A service failure met while validating an incoming id, rethrown by read(). */
-    private ?SessionkitException $failure = null;
-    /** @var array{userId: string, roles: array, data: ?array}|null */
-    private ?array $pendingLogin = null;
     private readonly int $anonymousLifetime;
     private readonly float $lockTimeout;
     /** @var \Closure(): array */
@@ -133,13 +122,13 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
         if (!$keepSessionData) {
             $_SESSION = [];
         }
-        $this->pendingLogin = ['userId' => $userId, 'roles' => $roles, 'data' => $data];
+        $this->request()->pendingLogin = ['userId' => $userId, 'roles' => $roles, 'data' => $data];
         try {
             if (!session_regenerate_id(true)) {
                 throw new \RuntimeException('the session id could not be regenerated');
             }
         } finally {
-            $this->pendingLogin = null;
+            $this->request()->pendingLogin = null;
         }
         return $this->session() ?? throw new \LogicException('login did not produce a session');
     }
@@ -147,14 +136,16 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
     /** The service session of the current request, or null when anonymous (or logged out). */
     public function session(): ?array
     {
-        $entry = $this->currentId !== null ? ($this->known[$this->currentId] ?? false) : false;
+        $request = $this->request();
+        $entry = $request->currentId !== null ? ($request->known[$request->currentId] ?? false) : false;
         return $entry === false ? null : $entry['session'];
     }
 
     /** The CSRF token the service derives for the current session (for forms), or null. */
     public function csrfToken(): ?string
     {
-        $entry = $this->currentId !== null ? ($this->known[$this->currentId] ?? false) : false;
+        $request = $this->request();
+        $entry = $request->currentId !== null ? ($request->known[$request->currentId] ?? false) : false;
         return $entry === false ? null : $entry['csrfToken'];
     }
 
@@ -186,10 +177,24 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
     /** Drops what this request learnt: the next request (same handler in worker mode) asks the service again. */
     private function forgetRequest(): void
     {
-        $this->known = [];
-        $this->created = [];
-        $this->currentId = null;
-        $this->failure = null;
+        Hidden::set($this, new SessionRequest());
+    }
+
+    /** This request's state, kept Hidden (it holds tokens). */
+    private function request(): SessionRequest
+    {
+        $request = Hidden::get($this);
+        if (!$request instanceof SessionRequest) {
+            $request = new SessionRequest();
+            Hidden::set($this, $request);
+        }
+        return $request;
+    }
+
+    public function __debugInfo(): array
+    {
+        return ['session' => $this->session() === null ? null : ['id' => $this->session()['id'], 'userId' => $this->session()['userId'] ?? null],
+            'lockTimeout' => $this->lockTimeout, 'anonymousLifetime' => $this->anonymousLifetime];
     }
 
     /**
@@ -199,7 +204,7 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
      */
     public function validateId(#[\SensitiveParameter] string $id): bool
     {
-        if (isset($this->created[$id])) {
+        if (isset($this->request()->created[$id])) {
             return false;
         }
         if (preg_match(self::ANONYMOUS, $id) === 1) {
@@ -211,18 +216,18 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
             // Thrown from here (or from create_sid), PHP would wrap it in an \Error "Session id
             // must be a string"; read() comes next and throws it as it is: session_start() fails
             // closed with the service's own exception.
-            $this->failure = $e;
+            $this->request()->failure = $e;
             return true;
         }
     }
 
     public function read(#[\SensitiveParameter] string $id): string|false
     {
-        if ($this->failure !== null) {
-            [$failure, $this->failure] = [$this->failure, null];
+        if ($this->request()->failure !== null) {
+            [$failure, $this->request()->failure] = [$this->request()->failure, null];
             throw $failure;
         }
-        $this->currentId = $id;
+        $this->request()->currentId = $id;
         if (preg_match(self::ANONYMOUS, $id) === 1) {
             $key = self::anonymousKey($id);
         } else {
@@ -269,7 +274,7 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
         if (self::regenerating()) {
             return true;
         }
-        $entry = $this->known[$id] ?? null;
+        $entry = $this->request()->known[$id] ?? null;
         $token = is_array($entry) ? $entry['token'] : self::decode($id);
         if ($token !== null) {
             try {
@@ -281,7 +286,7 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
         if (is_array($entry)) {
             $this->data->delete(self::dataKey($entry['session']['id']));
         }
-        $this->known[$id] = false;
+        $this->request()->known[$id] = false;
         return true;
     }
 
@@ -292,76 +297,77 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
 
     public function create_sid(): string
     {
-        $from = self::regenerating() && $this->currentId !== null ? ($this->known[$this->currentId] ?? false) : false;
-        if ($this->pendingLogin !== null) {
-            $login = $this->pendingLogin;
-            $this->pendingLogin = null;
+        $request = $this->request();
+        $from = self::regenerating() && $request->currentId !== null ? ($request->known[$request->currentId] ?? false) : false;
+        if ($request->pendingLogin !== null) {
+            $login = $request->pendingLogin;
+            $request->pendingLogin = null;
             $issued = $this->client->create($login['userId'], $login['roles'], ($this->device)(), $login['data'],
                 replaces: $from === false ? null : $from['token']);
             if ($from !== false) {
                 $this->data->delete(self::dataKey($from['session']['id']));
-                $this->known[$this->currentId] = false;
+                $request->known[$request->currentId] = false;
             }
             return $this->adopt($issued);
         }
         if ($from !== false) {
             $renewed = $this->client->renew($from['token']);
-            $this->known[$this->currentId] = false;
+            $request->known[$request->currentId] = false;
             return $this->adopt($renewed);
         }
         $id = 'anon-' . bin2hex(random_bytes(32));
-        $this->created[$id] = true;
+        $this->request()->created[$id] = true;
         return $id;
     }
 
     /** Takes the lock of a payload for this request (bounded wait); SessionLocked past it. */
     private function lock(string $key): void
     {
-        if (!$this->data instanceof LockingDataStore || isset($this->locked[$key])) {
+        if (!$this->data instanceof LockingDataStore || isset($this->request()->locked[$key])) {
             return;
         }
         if (!$this->data->lock($key, $this->lockTimeout)) {
             throw new SessionLocked(sprintf('another request of this session kept it locked for %.1f s (lockTimeout): '
                 . 'call session_write_close() as soon as a request has written its session', $this->lockTimeout));
         }
-        $this->locked[$key] = true;
+        $this->request()->locked[$key] = true;
     }
 
     private function unlockAll(): void
     {
         if ($this->data instanceof LockingDataStore) {
-            foreach (array_keys($this->locked) as $key) {
+            foreach (array_keys($this->request()->locked) as $key) {
                 $this->data->unlock((string) $key);
             }
         }
-        $this->locked = [];
+        $this->request()->locked = [];
     }
 
     /** Remembers a session the service just issued and returns its PHP session id. */
     private function adopt(array $issued): string
     {
         $id = self::encode($issued['token']);
-        $this->known[$id] = ['token' => $issued['token'], 'session' => $issued['session'], 'csrfToken' => $issued['csrfToken'] ?? null];
-        $this->created[$id] = true;
+        $this->request()->known[$id] = ['token' => $issued['token'], 'session' => $issued['session'], 'csrfToken' => $issued['csrfToken'] ?? null];
+        $this->request()->created[$id] = true;
         return $id;
     }
 
     /** The validation of a (non-anonymous) id, asked of the service once per request. */
     private function check(#[\SensitiveParameter] string $id): array|false
     {
-        if (array_key_exists($id, $this->known)) {
-            return $this->known[$id];
+        if (array_key_exists($id, $this->request()->known)) {
+            return $this->request()->known[$id];
         }
         $token = self::decode($id);
         if ($token === null) {
-            return $this->known[$id] = false;
+            return $this->request()->known[$id] = false;
         }
         try {
             $answer = $this->client->validation($token);
         } catch (TokenException) {
-            return $this->known[$id] = false;
+            return $this->request()->known[$id] = false;
         }
-        return $this->known[$id] = ['token' => $token, 'session' => $answer['session'], 'csrfToken' => $answer['csrfToken'] ?? null];
+        return $this->request()->known[$id] = ['token' => $token, 'session' => $answer['session'], 'csrfToken' => $answer['csrfToken'] ?? null];
     }
 
     private static function regenerating(): bool

@@ -100,3 +100,30 @@ function file_store(?Closure $clock = null): FileDataStore
 {
     return new FileDataStore(temp_dir(), $clock);
 }
+
+/**
+ * A `php -S` server on a free port running $routerCode (a PHP script's text); returns its URL
+ * and stops it when the test process exits.
+ */
+function php_server(string $routerCode): string
+{
+    $dir = temp_dir();
+    file_put_contents("$dir/router.php", $routerCode);
+    $server = stream_socket_server('tcp://127.0.0.1:0');
+    $address = stream_socket_get_name($server, false);
+    fclose($server);
+    $process = proc_open([PHP_BINARY, '-S', $address, "$dir/router.php"], [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes);
+    register_shutdown_function(static function () use ($process): void {
+        proc_terminate($process);
+        proc_close($process);
+    });
+    for ($i = 0; $i < 200; $i++) {
+        $probe = @stream_socket_client("tcp://$address", $errno, $errstr, 0.2);
+        if ($probe !== false) {
+            fclose($probe);
+            return "http://$address";
+        }
+        usleep(25_000);
+    }
+    throw new RuntimeException("php -S did not start on $address");
+}
