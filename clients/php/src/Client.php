@@ -84,7 +84,7 @@ final class Client
         if ($device !== null) { $body['device'] = $device; }
         if ($data !== null) { $body['data'] = (object) $data; }
         if ($replaces !== null) { $body['replaces'] = $replaces; }
-        return $this->call('POST', '/v1/sessions', $body, apiKey: true);
+        return self::sessionAnswer($this->call('POST', '/v1/sessions', $body, apiKey: true), $tokenType === 'jwt' ? 'accessToken' : 'token');
     }
 
     /**
@@ -106,7 +106,7 @@ final class Client
         if ($recentAuth !== null) {
             $body['recentAuth'] = self::recentAuth($recentAuth);
         }
-        return $this->call('POST', '/v1/sessions/validate', $body, apiKey: true);
+        return self::sessionAnswer($this->call('POST', '/v1/sessions/validate', $body, apiKey: true), null);
     }
 
     /**
@@ -175,7 +175,7 @@ final class Client
     /** Rotates the token: `{session, token, expiresAt, csrfToken}`; the old one dies after a short grace. */
     public function renew(#[\SensitiveParameter] string $token): array
     {
-        return $this->call('POST', '/v1/sessions/current/renew', bearer: $token);
+        return self::sessionAnswer($this->call('POST', '/v1/sessions/current/renew', bearer: $token), 'token');
     }
 
     /** Rotates a refresh token: a new access token and refresh token (a reused one throws RefreshReused). */
@@ -201,6 +201,21 @@ final class Client
     public function revokeOthers(#[\SensitiveParameter] string $token): int
     {
         return (int) $this->call('DELETE', '/v1/sessions?others=true', bearer: $token)['revoked'];
+    }
+
+    /**
+     * A 2xx answer that must carry a session (and $credential, a token field): anything else
+     * (empty, null, {}, {"session": null}, a session without an id) fails closed instead of
+     * reaching the app as a session.
+     */
+    private static function sessionAnswer(mixed $answer, ?string $credential): array
+    {
+        $session = is_array($answer) ? ($answer['session'] ?? null) : null;
+        if (!is_array($session) || !is_string($session['id'] ?? null) || $session['id'] === '' || !is_string($session['userId'] ?? null)
+            || ($credential !== null && !is_string($answer[$credential] ?? null))) {
+            throw new ServiceUnavailable('the service answered without a session', null, 502);
+        }
+        return $answer;
     }
 
     private static function checkToken(#[\SensitiveParameter] string $token): void

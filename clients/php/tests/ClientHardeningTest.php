@@ -100,6 +100,27 @@ return [
             }
         });
     },
+    'fails closed on a 2xx answer without a session: empty, null, {}, {"session": null}, {"session": {}}' => function (): void {
+        $service = php_server(<<<'PHP'
+<?php
+$bodies = ['', 'null', '{}', 'false', '0', '{"session":null}', '{"session":{}}', '{"session":{"id":"s1","userId":"u1"}}'];
+http_response_code(200);
+header('Content-Type: application/json');
+// The first path segment picks the body: a client with base URL <server>/3 gets 'false'.
+echo $bodies[(int) explode('/', $_SERVER['REQUEST_URI'])[1]] ?? '';
+PHP);
+        for ($i = 0; $i < 7; $i++) {
+            $client = new Client("$service/$i", 'k');
+            assert_throws(ServiceUnavailable::class, fn () => $client->validate('sk_a.b'), 'without a session');
+            assert_throws(ServiceUnavailable::class, fn () => $client->create('u1'), 'without a session');
+        }
+        // A session with no token where one is due (a login) fails closed too.
+        assert_throws(ServiceUnavailable::class, fn () => (new Client("$service/7", 'k'))->create('u1'), 'without a session');
+        $planted = SessionHandler::encode('sk_' . str_repeat('C', 43) . '.' . str_repeat('D', 43));
+        assert_throws(ServiceUnavailable::class, fn () => php_request($planted, file_store(), function (): void {
+            throw new LogicException('an empty answer must not start a session');
+        }, new Client("$service/2", 'k')));
+    },
     'treats a 3xx answer as an error, even with a JSON body that looks like a session' => function (): void {
         $client = new Client(redirecting_service(), 'k');
         assert_throws(ServiceUnavailable::class, fn () => $client->validate('sk_a.b'), 'HTTP 302');
