@@ -17,12 +17,15 @@ function php_with_tmpdir(string $tmp, string $code): array
 return [
     'the default JWKS cache file lives in a private directory of this user under the temp folder' => function (): void {
         $tmp = temp_dir();
-        [$status, $output] = php_with_tmpdir($tmp, '$j = Sessionkit\Jwks::forService("http://127.0.0.1:1"); $p = new ReflectionProperty($j, "cacheFile"); echo $p->getValue($j);');
-        assert_same(0, $status, $output);
         $dir = "$tmp/sessionkit-" . posix_geteuid();
-        assert_same($dir, dirname($output), 'the cache file is in sessionkit-<uid>');
-        assert_same(0700, fileperms($dir) & 0777);
-        rmdir($dir);
+        try {
+            [$status, $output] = php_with_tmpdir($tmp, '$j = Sessionkit\Jwks::forService("http://127.0.0.1:1"); $p = new ReflectionProperty($j, "cacheFile"); echo $p->getValue($j);');
+            assert_same(0, $status, $output);
+            assert_same($dir, dirname($output), 'the cache file is in sessionkit-<uid>');
+            assert_same(0700, fileperms($dir) & 0777);
+        } finally {
+            @rmdir($dir);
+        }
     },
     'a JWKS cache directory another user prepared is refused, loudly' => function (): void {
         if (posix_geteuid() !== 0) {
@@ -35,9 +38,12 @@ return [
             mkdir("$tmp/sessionkit-0", 0777);
             chown("$tmp/sessionkit-0", 65534);
         }
-        [$status, $output] = php_with_tmpdir($tmp, 'Sessionkit\Jwks::forService("http://127.0.0.1:1");');
-        assert_true($status !== 0, 'construction fails');
-        assert_true(str_contains($output, 'JWKS cache directory') && str_contains($output, 'cacheFile'), "a clear error: $output");
-        rmdir("$tmp/sessionkit-" . posix_geteuid());
+        try {
+            [$status, $output] = php_with_tmpdir($tmp, 'Sessionkit\Jwks::forService("http://127.0.0.1:1");');
+            assert_true($status !== 0, 'construction fails');
+            assert_true(str_contains($output, 'JWKS cache directory') && str_contains($output, 'cacheFile'), "a clear error: $output");
+        } finally {
+            @rmdir("$tmp/sessionkit-" . posix_geteuid());
+        }
     },
 ];
