@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from .client import SessionkitClient
 from .errors import CsrfFailed, InvalidRequest, SessionkitError, TokenError, TokenMalformed, TokenMissing
 from .freshness import RecentAuthLike, as_recent_auth
+from .secret import secret
 
 DEFAULT_COOKIE = "__Host-sessionkit"
 CSRF_HEADER = "x-csrf-token"
@@ -56,7 +57,7 @@ def extract_token(cookie_header: Optional[str], authorization: Optional[str], co
     token, source = (bearer, "bearer") if bearer is not None else (cookie_token, "cookie" if cookie_token else None)
     if token is not None and len(token) > _MAX_TOKEN:
         raise TokenMalformed("the session token is too long")
-    return token, source
+    return secret(token), source
 
 
 def _under(path: str, prefixes: Sequence[str]) -> bool:

@@ -26,6 +26,7 @@ from ._auth import DEFAULT_COOKIE, Authenticator, error_response, extract_token
 from .client import SessionkitClient
 from .errors import SessionkitError
 from .freshness import RecentAuthLike
+from .secret import secret
 
 __all__ = ["SessionkitASGIMiddleware"]
 
@@ -46,7 +47,8 @@ def _headers(scope: Scope) -> Dict[str, str]:
                 out["cookie"] += "; " + text
             else:
                 out.setdefault(key.decode(), text)
-    return out
+    # Secrets: the cookie and Authorization carry the token, and this dict is a local of frames.
+    return {name: secret(value) for name, value in out.items()}
 
 
 class SessionkitASGIMiddleware:

@@ -35,6 +35,7 @@ from typing import Any, Callable, Dict, Iterable, Optional, Sequence
 from ._auth import DEFAULT_COOKIE, Authenticator, error_response
 from .client import SessionkitClient
 from .freshness import RecentAuthLike
+from .secret import secret
 
 __all__ = ["SessionkitMiddleware"]
 
@@ -44,7 +45,8 @@ WSGIApp = Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 def _headers(environ: Dict[str, Any]) -> Dict[str, str]:
     wanted = {"HTTP_COOKIE": "cookie", "HTTP_AUTHORIZATION": "authorization",
               "HTTP_X_CSRF_TOKEN": "x-csrf-token", "HTTP_SEC_FETCH_SITE": "sec-fetch-site"}
-    return {name: environ[key] for key, name in wanted.items() if isinstance(environ.get(key), str)}
+    # Secrets: the cookie and Authorization carry the token, and this dict is a local of frames.
+    return {name: secret(environ[key]) for key, name in wanted.items() if isinstance(environ.get(key), str)}
 
 
 class SessionkitMiddleware:
