@@ -17,6 +17,7 @@ import urllib.parse
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .client import SessionkitClient
+from .cookies import CookieSettings
 from .errors import CsrfFailed, InvalidRequest, SessionkitError, TokenError, TokenMalformed, TokenMissing
 from .freshness import RecentAuthLike, as_recent_auth
 from .secret import secret
@@ -69,7 +70,8 @@ class Authenticator:
     with ``recent_auth``, has the service check freshness on ``recent_auth_paths`` (all paths
     when None), uncached."""
 
-    def __init__(self, client: SessionkitClient, *, cookie_name: str = DEFAULT_COOKIE, csrf: bool = True,
+    def __init__(self, client: SessionkitClient, *, cookie_name: Optional[str] = None,
+                 insecure_cookies: bool = False, csrf: bool = True,
                  optional: bool = False, exclude_paths: Sequence[str] = (),
                  recent_auth: Optional[RecentAuthLike] = None,
                  recent_auth_paths: Optional[Sequence[str]] = None) -> None:
@@ -80,7 +82,9 @@ class Authenticator:
         if recent_auth_paths is not None and recent_auth is None:
             raise ValueError("recent_auth_paths needs recent_auth (e.g. RecentAuth(max_age=300))")
         self.client = client
-        self.cookie_name = cookie_name
+        # The login and logout helpers find these settings through the request (environ / scope).
+        self.cookies = CookieSettings(cookie_name, insecure_cookies)
+        self.cookie_name = self.cookies.name
         self.csrf = csrf
         self.optional = optional
         self.exclude_paths = tuple(exclude_paths)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Awaitable, Callable, Dict, MutableMapping, Optional, Sequence, Tuple
 
-from ._auth import DEFAULT_COOKIE, Authenticator, error_response, extract_token
+from ._auth import Authenticator, error_response, extract_token
 from .client import SessionkitClient
 from .errors import SessionkitError
 from .freshness import RecentAuthLike
@@ -55,18 +55,24 @@ class SessionkitASGIMiddleware:
     """Wraps an ASGI app; options as for ``SessionkitMiddleware`` (WSGI)."""
 
     def __init__(self, app: Callable[..., Awaitable[None]], client: SessionkitClient, *,
-                 cookie_name: str = DEFAULT_COOKIE, csrf: bool = True, optional: bool = False,
-                 exclude_paths: Sequence[str] = (), recent_auth: Optional[RecentAuthLike] = None,
-                 recent_auth_paths: Optional[Sequence[str]] = None) -> None:
+                 cookie_name: Optional[str] = None, insecure_cookies: bool = False, csrf: bool = True,
+                 optional: bool = False, exclude_paths: Sequence[str] = (),
+                 recent_auth: Optional[RecentAuthLike] = None, recent_auth_paths: Optional[Sequence[str]] = None) -> None:
         self.app = app
-        self.auth = Authenticator(client, cookie_name=cookie_name, csrf=csrf, optional=optional,
-                                  exclude_paths=exclude_paths, recent_auth=recent_auth,
+        self.auth = Authenticator(client, cookie_name=cookie_name, insecure_cookies=insecure_cookies, csrf=csrf,
+                                  optional=optional, exclude_paths=exclude_paths, recent_auth=recent_auth,
                                   recent_auth_paths=recent_auth_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope.get("type")
         path = scope.get("path", "") or "/"
-        if kind not in ("http", "websocket") or self.auth.excluded(path):
+        if kind not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        # A copy: the server's scope is its own. The settings serve sessionkit.fastapi's login() / logout().
+        scope = dict(scope)
+        scope["sessionkit.auth"] = self.auth
+        if self.auth.excluded(path):
             await self.app(scope, receive, send)
             return
         method = scope.get("method", "GET") if kind == "http" else "GET"
@@ -82,7 +88,6 @@ class SessionkitASGIMiddleware:
             return
         session = answer["session"] if answer else None
         csrf_token = answer.get("csrfToken") if answer else None
-        scope = dict(scope)
         scope["sessionkit.session"] = session
         scope["sessionkit.csrf_token"] = csrf_token
         scope["sessionkit.token_source"] = source

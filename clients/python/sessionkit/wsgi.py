@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Iterable, Optional, Sequence
 
-from ._auth import DEFAULT_COOKIE, Authenticator, error_response
+from ._auth import Authenticator, error_response
 from .client import SessionkitClient
 from .freshness import RecentAuthLike
 from .secret import secret
@@ -50,22 +50,23 @@ def _headers(environ: Dict[str, Any]) -> Dict[str, str]:
 
 
 class SessionkitMiddleware:
-    """Wraps a WSGI app. Options: ``cookie_name`` (``__Host-sessionkit``; ``sessionkit`` when the
-    service runs with insecure cookies), ``csrf`` (on), ``optional`` (requests without a live
+    """Wraps a WSGI app. Options: ``cookie_name`` (default ``__Host-sessionkit``, or ``sessionkit``
+    with ``insecure_cookies``, plain-HTTP development only: no ``Secure``, no ``__Host-``), ``csrf`` (on), ``optional`` (requests without a live
     session pass with ``sessionkit.session`` set to None), ``exclude_paths`` (path prefixes that
     skip the check entirely, e.g. the login page), ``recent_auth`` (a ``RecentAuth``: sudo mode)
     and ``recent_auth_paths`` (path prefixes it applies to; default: every checked path)."""
 
-    def __init__(self, app: WSGIApp, client: SessionkitClient, *, cookie_name: str = DEFAULT_COOKIE,
-                 csrf: bool = True, optional: bool = False, exclude_paths: Sequence[str] = (),
+    def __init__(self, app: WSGIApp, client: SessionkitClient, *, cookie_name: Optional[str] = None,
+                 insecure_cookies: bool = False, csrf: bool = True, optional: bool = False, exclude_paths: Sequence[str] = (),
                  recent_auth: Optional[RecentAuthLike] = None, recent_auth_paths: Optional[Sequence[str]] = None) -> None:
         self.app = app
-        self.auth = Authenticator(client, cookie_name=cookie_name, csrf=csrf, optional=optional,
-                                  exclude_paths=exclude_paths, recent_auth=recent_auth,
+        self.auth = Authenticator(client, cookie_name=cookie_name, insecure_cookies=insecure_cookies, csrf=csrf,
+                                  optional=optional, exclude_paths=exclude_paths, recent_auth=recent_auth,
                                   recent_auth_paths=recent_auth_paths)
 
     def __call__(self, environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
+        environ["sessionkit.auth"] = self.auth  # for sessionkit.flask's login() / logout(), excluded paths too
         if self.auth.excluded(path):
             return self.app(environ, start_response)
         answer, source, error = self.auth.authenticate_sync(environ.get("REQUEST_METHOD", "GET"), _headers(environ), path)
