@@ -22,7 +22,6 @@ from .errors import CsrfFailed, InvalidRequest, SessionkitError, TokenError, Tok
 from .freshness import RecentAuthLike, as_recent_auth
 from .secret import secret
 
-DEFAULT_COOKIE = "__Host-sessionkit"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _MAX_TOKEN = 4096
