@@ -69,14 +69,16 @@ class ClientAnswersTest(unittest.TestCase):
             self.assertEqual(SessionkitClient(fake.url, "key").validate(TOKEN)["userId"], "u1")
 
     def test_every_unexpected_validation_answer_raises_unexpected_answer_with_and_without_the_cache(self) -> None:
-        for name, answer in BAD.items():
-            for ttl in (0, 1):
-                with self.subTest(answer=name, cache_ttl=ttl), FakeService(answer) as fake:
-                    client = SessionkitClient(fake.url, "key", cache_ttl=ttl)
-                    with self.assertRaises(UnexpectedAnswer) as caught:
-                        client.validate_cached(TOKEN)
-                    self.assertEqual((caught.exception.code, caught.exception.status), ("service_unavailable", 503))
-                    self.assertEqual(len(client.cache), 0)
+        for ttl in (0, 1):
+            with FakeService(GOOD) as fake:
+                client = SessionkitClient(fake.url, "key", cache_ttl=ttl)
+                for name, answer in BAD.items():
+                    fake.answer = answer
+                    with self.subTest(answer=name, cache_ttl=ttl):
+                        with self.assertRaises(UnexpectedAnswer) as caught:
+                            client.validate_cached(TOKEN)
+                        self.assertEqual((caught.exception.code, caught.exception.status), ("service_unavailable", 503))
+                        self.assertEqual(len(client.cache), 0)
 
     def test_other_calls_check_their_answers_too(self) -> None:
         calls = {
@@ -88,10 +90,11 @@ class ClientAnswersTest(unittest.TestCase):
             "refresh": lambda c: c.refresh("skr_x.y"),
             "reauthenticate": lambda c: c.reauthenticate(TOKEN, ["pwd"]),
         }
-        for answer in (json_answer(200, b"{}"), json_answer(200, None), json_answer(200, body({"session": {}}))):
-            for name, call in calls.items():
-                with self.subTest(call=name, answer=answer[2]), FakeService(answer) as fake:
-                    with self.assertRaises(UnexpectedAnswer):
+        with FakeService(GOOD) as fake:
+            for answer in (json_answer(200, b"{}"), json_answer(200, None), json_answer(200, body({"session": {}}))):
+                fake.answer = answer
+                for name, call in calls.items():
+                    with self.subTest(call=name, answer=answer[2]), self.assertRaises(UnexpectedAnswer):
                         call(SessionkitClient(fake.url, "key"))
 
     def test_a_redirect_is_an_error_and_is_never_followed(self) -> None:
@@ -106,16 +109,16 @@ class MiddlewareAnswersTest(unittest.TestCase):
     """No request reaches the app on an answer the client cannot trust: 503, never 200 or 500."""
 
     def test_the_middlewares_fail_closed_with_503_on_every_unexpected_answer(self) -> None:
-        for name, answer in BAD.items():
-            for ttl in (0, 1):
-                for optional in (False, True):
-                    for kind, serve in (("wsgi", serve_wsgi), ("asgi", serve_asgi)):
-                        with self.subTest(answer=name, cache_ttl=ttl, optional=optional, middleware=kind), FakeService(answer) as fake:
-                            client = SessionkitClient(fake.url, "key", cache_ttl=ttl)
-                            with serve(client, optional=optional) as request:
+        for ttl in (0, 1):
+            for optional in (False, True):
+                for kind, serve in (("wsgi", serve_wsgi), ("asgi", serve_asgi)):
+                    with FakeService(GOOD) as fake, serve(SessionkitClient(fake.url, "key", cache_ttl=ttl), optional=optional) as request:
+                        for name, answer in BAD.items():
+                            fake.answer = answer  # never cached: each request asks the fake again
+                            with self.subTest(answer=name, cache_ttl=ttl, optional=optional, middleware=kind):
                                 status, headers, sent = request("GET", "/me", {"Authorization": f"Bearer {TOKEN}"})
-                            self.assertEqual((status, sent["error"]), (503, "service_unavailable"), sent)
-                            self.assertEqual(headers["cache-control"], "no-store")
+                                self.assertEqual((status, sent["error"]), (503, "service_unavailable"), sent)
+                                self.assertEqual(headers["cache-control"], "no-store")
 
     def test_a_well_formed_answer_reaches_the_app(self) -> None:
         with FakeService(GOOD) as fake, serve_wsgi(SessionkitClient(fake.url, "key")) as request:
