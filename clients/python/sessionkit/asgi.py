@@ -20,9 +20,9 @@ Example (FastAPI)::
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, Dict, MutableMapping, Optional, Sequence, Tuple
+from typing import Any, Awaitable, Callable, Dict, MutableMapping, Optional, Sequence
 
-from ._auth import Authenticator, error_response, extract_token
+from ._auth import Authenticator, Outcome, error_response, extract_token
 from .client import SessionkitClient
 from .errors import SessionkitError
 from .freshness import RecentAuthLike
@@ -76,28 +76,42 @@ class SessionkitASGIMiddleware:
             await self.app(scope, receive, send)
             return
         method = scope.get("method", "GET") if kind == "http" else "GET"
-        answer, source, error = await self._authenticate(method, _headers(scope), path)
-        if error is not None:
+        outcome = await self._authenticate(method, _headers(scope), path)
+        if outcome.error is not None:
             if kind == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
                 return
-            status, headers, body = error_response(error)
+            status, headers, body = error_response(outcome.error, outcome.set_cookies)
             await send({"type": "http.response.start", "status": status,
                         "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]})
             await send({"type": "http.response.body", "body": body})
             return
+        answer = outcome.answer
         session = answer["session"] if answer else None
         csrf_token = answer.get("csrfToken") if answer else None
         scope["sessionkit.session"] = session
         scope["sessionkit.csrf_token"] = csrf_token
-        scope["sessionkit.token_source"] = source
+        scope["sessionkit.token_source"] = outcome.source
         # A copy: the server may share one state dict between requests (lifespan state).
         state = dict(scope.get("state") or {})
         state.update(sessionkit_session=session, sessionkit_csrf_token=csrf_token)
         scope["state"] = state
-        await self.app(scope, receive, send)
+        extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in outcome.response_headers()]
+        if kind != "http" or not extra:
+            await self.app(scope, receive, send)
+            return
 
-    async def _authenticate(self, method: str, headers: Dict[str, str], path: str) -> Tuple[Optional[Dict[str, Any]], Optional[str], Optional[SessionkitError]]:
+        async def send_with_changes(message: Dict[str, Any]) -> None:
+            if message.get("type") == "http.response.start":
+                headers = list(message.get("headers") or [])
+                has_cache_control = any(bytes(name).lower() == b"cache-control" for name, _ in headers)
+                headers += [(n, v) for n, v in extra if n != b"cache-control" or not has_cache_control]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_changes)
+
+    async def _authenticate(self, method: str, headers: Dict[str, str], path: str) -> Outcome:
         # The cache answers most requests: only a miss pays for a thread and a round trip.
         # Freshness checks never come from the cache.
         if self.auth.client.cache.enabled and not self.auth.needs_recent_auth(path):
@@ -107,7 +121,7 @@ class SessionkitASGIMiddleware:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, self.auth.authenticate_sync, method, headers, path)
 
-    def _from_cache(self, method: str, headers: Dict[str, str], path: str) -> Optional[Tuple[Optional[Dict[str, Any]], Optional[str], Optional[SessionkitError]]]:
+    def _from_cache(self, method: str, headers: Dict[str, str], path: str) -> Optional[Outcome]:
         try:
             token, _ = extract_token(headers.get("cookie"), headers.get("authorization"), self.auth.cookie_name)
         except SessionkitError:

@@ -8,6 +8,11 @@ writes, and puts the result in the environ:
 - ``environ["sessionkit.csrf_token"]``: the session's CSRF token, for the app's forms and scripts
 - ``environ["sessionkit.token_source"]``: ``"cookie"`` or ``"bearer"``
 
+As the Node adapters do, a response to a request that presented a token gets ``Cache-Control:
+no-store`` (unless the app set its own), a dead cookie session gets both cookies expired (so the
+browser stops sending them) and a live cookie session whose request lacks the ``sessionkit-csrf``
+cookie gets it again.
+
 A refused request is answered by the middleware with the service's JSON error body: 401 (with
 ``WWW-Authenticate``) for a missing, malformed, expired or revoked token, 403 for CSRF, 429 when
 the service rate-limits, 503 when the service cannot be reached (fail closed).
@@ -30,7 +35,7 @@ Example (Flask)::
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ._auth import Authenticator, error_response
 from .client import SessionkitClient
@@ -69,16 +74,25 @@ class SessionkitMiddleware:
         environ["sessionkit.auth"] = self.auth  # for sessionkit.flask's login() / logout(), excluded paths too
         if self.auth.excluded(path):
             return self.app(environ, start_response)
-        answer, source, error = self.auth.authenticate_sync(environ.get("REQUEST_METHOD", "GET"), _headers(environ), path)
-        if error is not None:
-            status, headers, body = error_response(error)
+        outcome = self.auth.authenticate_sync(environ.get("REQUEST_METHOD", "GET"), _headers(environ), path)
+        if outcome.error is not None:
+            status, headers, body = error_response(outcome.error, outcome.set_cookies)
             start_response(f"{status} {_REASONS.get(status, 'Error')}", headers)
             return [body]
+        answer = outcome.answer
         environ["sessionkit.session"] = answer["session"] if answer else None
         environ["sessionkit.csrf_token"] = answer.get("csrfToken") if answer else None
-        environ["sessionkit.token_source"] = source
-        return self.app(environ, start_response)
+        environ["sessionkit.token_source"] = outcome.source
+        extra = outcome.response_headers()
+        if not extra:
+            return self.app(environ, start_response)
 
+        def start_with_changes(status: str, headers: List[Tuple[str, str]], exc_info: Any = None) -> Any:
+            has_cache_control = any(name.lower() == "cache-control" for name, _ in headers)
+            added = [(n, v) for n, v in extra if n != "Cache-Control" or not has_cache_control]
+            return start_response(status, list(headers) + added, exc_info)
+
+        return self.app(environ, start_with_changes)
 
 _REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 409: "Conflict",
             429: "Too Many Requests", 502: "Bad Gateway", 503: "Service Unavailable"}

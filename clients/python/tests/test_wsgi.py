@@ -10,7 +10,7 @@ import warnings
 from typing import Any, Dict, Iterator
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from _cases import MiddlewareCases, echo_body
+from _cases import MiddlewareCases, echo_body, header_dict
 from sessionkit import InsecureTransportWarning, SessionkitMiddleware, cookies
 
 
@@ -38,7 +38,7 @@ def serve(client: Any, **options: Any) -> Iterator[Any]:
         try:
             conn.request(method, path, headers=headers)
             res = conn.getresponse()
-            return res.status, {k.lower(): v for k, v in res.getheaders()}, json.loads(res.read())
+            return res.status, header_dict(res.getheaders()), json.loads(res.read())
         finally:
             conn.close()
 
