@@ -105,8 +105,12 @@ class SessionkitASGIMiddleware:
             if message.get("type") == "http.response.start":
                 headers = list(message.get("headers") or [])
                 has_cache_control = any(bytes(name).lower() == b"cache-control" for name, _ in headers)
-                headers += [(n, v) for n, v in extra if n != b"cache-control" or not has_cache_control]
-                message = {**message, "headers": headers}
+                # After login() or logout() their cookies alone speak for the session.
+                replaced = scope.get("sessionkit.cookies_set") is True
+                added = [(n, v) for n, v in extra
+                         if not (n == b"cache-control" and has_cache_control) and not (n == b"set-cookie" and replaced)]
+                # Before the app's own: a cookie that login() or logout() sets comes later, and wins.
+                message = {**message, "headers": added + headers}
             await send(message)
 
         await self.app(scope, receive, send_with_changes)

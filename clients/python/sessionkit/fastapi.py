@@ -65,6 +65,7 @@ async def login(request: Request, response: Response, user_id: str, *, roles: Op
     _apply(response, changes)
     request.state.sessionkit_session = issued["session"]
     request.state.sessionkit_csrf_token = issued["csrfToken"]
+    request.scope["sessionkit.cookies_set"] = True
     return issued
 
 
@@ -78,4 +79,5 @@ async def logout(request: Request, response: Response, *, clear_site_data: bool 
     _apply(response, changes)
     request.state.sessionkit_session = None
     request.state.sessionkit_csrf_token = None
+    request.scope["sessionkit.cookies_set"] = True
     return revoked

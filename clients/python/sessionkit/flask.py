@@ -61,6 +61,7 @@ def login(response: Any, user_id: str, *, roles: Optional[Sequence[str]] = None,
     environ["sessionkit.session"] = issued["session"]
     environ["sessionkit.csrf_token"] = issued["csrfToken"]
     environ["sessionkit.token_source"] = "cookie"
+    environ["sessionkit.cookies_set"] = True
     return issued
 
 
@@ -74,4 +75,5 @@ def logout(response: Any, *, clear_site_data: bool = True) -> bool:
     _apply(response, changes)
     environ["sessionkit.session"] = None
     environ["sessionkit.csrf_token"] = None
+    environ["sessionkit.cookies_set"] = True
     return revoked

@@ -89,8 +89,12 @@ class SessionkitMiddleware:
 
         def start_with_changes(status: str, headers: List[Tuple[str, str]], exc_info: Any = None) -> Any:
             has_cache_control = any(name.lower() == "cache-control" for name, _ in headers)
-            added = [(n, v) for n, v in extra if n != "Cache-Control" or not has_cache_control]
-            return start_response(status, list(headers) + added, exc_info)
+            # After login() or logout() their cookies alone speak for the session.
+            replaced = environ.get("sessionkit.cookies_set") is True
+            added = [(n, v) for n, v in extra
+                     if not (n == "Cache-Control" and has_cache_control) and not (n == "Set-Cookie" and replaced)]
+            # Before the app's own: a cookie that login() or logout() sets comes later, and wins.
+            return start_response(status, added + list(headers), exc_info)
 
         return self.app(environ, start_with_changes)
 

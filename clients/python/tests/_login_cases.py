@@ -27,6 +27,7 @@ class Browser:
 
     request: Callable[..., Reply]
     cookie: Callable[[str], Optional[str]]
+    drop_cookie: Callable[[str], None]
 
 
 def parse_set_cookie(value: str) -> Tuple[str, str, Dict[str, Any]]:
@@ -119,3 +120,16 @@ class LoginCases:
         cookies = [parse_set_cookie(c) for c in reply.set_cookies]
         self.assertEqual([n for n, _, _ in cookies], ["sessionkit", "sessionkit-csrf"])
         self.assertFalse(any("secure" in flags for _, _, flags in cookies))
+
+    def test_logout_without_the_csrf_cookie_still_ends_with_it_expired(self) -> None:
+        # The middleware hands a cookie session without the CSRF cookie a new one, but not on a
+        # response whose cookies logout() set: one Set-Cookie per name, the expired ones.
+        browser = self.start()
+        self.log_in(browser)
+        csrf = browser.cookie("sessionkit-csrf")
+        browser.drop_cookie("sessionkit-csrf")
+        out = browser.request("POST", "/logout", headers={"X-CSRF-Token": csrf})
+        self.assertEqual(out.status, 200)
+        self.assertEqual([parse_set_cookie(c)[:2] for c in out.set_cookies], [("__Host-sessionkit", ""), ("sessionkit-csrf", "")])
+        self.assertIsNone(browser.cookie("sessionkit-csrf"))
+        self.assertIsNone(browser.cookie("__Host-sessionkit"))

@@ -31,6 +31,9 @@ class FastAPIBrowser(Browser):
     def cookie(self, name: str) -> Optional[str]:
         return self.test_client.cookies.get(name)
 
+    def drop_cookie(self, name: str) -> None:
+        self.test_client.cookies.delete(name)
+
 
 @unittest.skipUnless(HAS_FASTAPI, "FastAPI is not installed (optional: apt-get install python3-fastapi python3-httpx)")
 class FastAPILoginTest(LoginCases, unittest.TestCase):

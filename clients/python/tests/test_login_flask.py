@@ -27,6 +27,10 @@ class FlaskBrowser(Browser):
         found = [c.value for c in self.test_client.cookie_jar if c.name == name]
         return found[0] if found else None
 
+    def drop_cookie(self, name: str) -> None:
+        for c in [c for c in self.test_client.cookie_jar if c.name == name]:
+            self.test_client.cookie_jar.clear(c.domain, c.path, c.name)
+
 
 @unittest.skipUnless(HAS_FLASK, "Flask is not installed (optional: apt-get install python3-flask)")
 class FlaskLoginTest(LoginCases, unittest.TestCase):
