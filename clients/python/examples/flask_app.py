@@ -61,4 +61,4 @@ def create_app(client: Optional[SessionkitClient] = None, *, insecure_cookies: b
 
 
 if __name__ == "__main__":
-    create_app(insecure_cookies=os.environ.get("INSECURE_COOKIES") == "1").run("127.0.0.1", 5000)
+    create_app(insecure_cookies=os.environ.get("INSECURE_COOKIES") == "1").run("127.0.0.1", int(os.environ.get("PORT", "5000")))
