@@ -26,8 +26,8 @@ import warnings
 from typing import Any, Callable, Dict, List, Optional
 
 from .answers import (
-    Check, redact_answer, check_empty, check_issued, check_jwks, check_revoked, check_session_answer, check_sessions,
-    check_validation,
+    Check, check_empty, check_issued, check_jwks, check_revoked, check_session_answer, check_sessions,
+    check_validation, redact_answer,
 )
 from .cache import ValidationCache
 from .errors import (
@@ -42,6 +42,7 @@ __all__ = ["SessionkitClient", "InsecureTransportWarning"]
 class InsecureTransportWarning(UserWarning):
     """The client talks plain ``http://`` to a host that is not this machine: the API key and
     session tokens cross the network unencrypted."""
+
 
 _MAX_TOKEN = 4096
 
@@ -71,7 +72,9 @@ class SessionkitClient:
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError("base_url must be an http(s) URL such as http://127.0.0.1:8080")
         if "@" in parsed.netloc:
-            # Named, never shown: the text before @ is a user name and password.
+            # Named, never shown: the text before @ is a user name and password (and this frame's
+            # locals show in tracebacks printed with locals).
+            base_url = parsed = None  # type: ignore[assignment]
             raise ValueError("base_url must not carry credentials (user:password@host): the client "
                              "authenticates with api_key, and a URL ends up in logs and error messages")
         if parsed.scheme == "http" and not _is_loopback(parsed.hostname):
@@ -89,7 +92,8 @@ class SessionkitClient:
 
     def __repr__(self) -> str:
         # Never the key: only whether there is one.
-        return f"SessionkitClient({self.base_url!r}, api_key={'set' if self._api_key else None})"
+        # getattr: a traceback printed with locals shows a client whose __init__ raised, too.
+        return f"SessionkitClient({getattr(self, 'base_url', None)!r}, api_key={'set' if getattr(self, '_api_key', None) else None})"
 
     # -- backend calls (API key) ---------------------------------------------------------------
 
