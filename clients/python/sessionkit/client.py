@@ -60,7 +60,9 @@ class SessionkitClient:
     ``timeout`` (seconds) bounds each request. ``cache_ttl`` / ``cache_size`` configure the
     validation cache used by :meth:`validate_cached` (the middlewares' path); :meth:`validate`
     always asks the service. Environment proxies are ignored unless an ``opener`` says otherwise:
-    the API key should go to the service and nowhere else.
+    the API key should go to the service and nowhere else. Redirects are never followed; an
+    ``opener`` you pass should not follow them either (its request would carry the key to the
+    new place), and an answer that arrives through one is refused as ``UnexpectedAnswer``.
     """
 
     def __init__(self, base_url: str, api_key: Optional[str] = None, *, timeout: float = 5.0,

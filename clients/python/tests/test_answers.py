@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import unittest
+import urllib.request
 from typing import Any, Dict
 
 import _support  # noqa: F401  (puts the package on sys.path)
@@ -103,6 +104,15 @@ class ClientAnswersTest(unittest.TestCase):
                 SessionkitClient(fake.url, "key").validate(TOKEN)
             self.assertIn("HTTP 307", str(caught.exception))
             self.assertEqual(target.seen, [])
+
+
+    def test_an_answer_reached_through_a_redirect_a_custom_opener_followed_is_refused(self) -> None:
+        with FakeService(GOOD) as target, FakeService(json_answer(303, b"{}", Location=target.url + "/v1/sessions/validate")) as fake:
+            following = SessionkitClient(fake.url, "key", opener=urllib.request.build_opener(urllib.request.ProxyHandler({})))
+            with self.assertRaises(UnexpectedAnswer) as caught:
+                following.validate(TOKEN)
+            self.assertIn("another URL", str(caught.exception))
+            self.assertEqual(target.seen, [("GET", "/v1/sessions/validate")])  # followed: the opener's choice, refused here
 
 
 class MiddlewareAnswersTest(unittest.TestCase):
