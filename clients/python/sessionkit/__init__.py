@@ -9,14 +9,15 @@ Example::
 """
 from .asgi import SessionkitASGIMiddleware
 from .cache import ValidationCache
-from .client import SessionkitClient
+from .client import InsecureTransportWarning, SessionkitClient
 from .freshness import RecentAuth
 from .errors import (
     CsrfFailed, InsufficientScope, InvalidRequest, RateLimited, ReauthenticationRequired,
     RefreshReused, ServiceUnavailable, SessionExpired, SessionkitError, SessionLimitReached,
     SessionNotFound, SessionRevoked, StoreUnavailable, TokenError, TokenInvalid, TokenMalformed,
-    TokenMissing, VersionConflict,
+    TokenMissing, UnexpectedAnswer, VersionConflict,
 )
+from .secret import Secret
 from .wsgi import SessionkitMiddleware
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "SessionkitError", "TokenError", "TokenMissing", "TokenMalformed", "TokenInvalid",
     "SessionNotFound", "SessionExpired", "SessionRevoked", "RefreshReused", "CsrfFailed",
     "InsufficientScope", "ReauthenticationRequired", "RateLimited", "StoreUnavailable",
-    "ServiceUnavailable", "InvalidRequest", "VersionConflict", "SessionLimitReached",
+    "ServiceUnavailable", "UnexpectedAnswer", "InvalidRequest", "VersionConflict", "SessionLimitReached",
+    "Secret", "InsecureTransportWarning",
 ]
 __version__ = "0.1.0"

@@ -14,13 +14,14 @@ import hmac
 import json
 import re
 import urllib.parse
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from .client import SessionkitClient
+from .cookies import CSRF_COOKIE_NAME, CookieSettings
 from .errors import CsrfFailed, InvalidRequest, SessionkitError, TokenError, TokenMalformed, TokenMissing
 from .freshness import RecentAuthLike, as_recent_auth
+from .secret import secret
 
-DEFAULT_COOKIE = "__Host-sessionkit"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _MAX_TOKEN = 4096
@@ -56,7 +57,7 @@ def extract_token(cookie_header: Optional[str], authorization: Optional[str], co
     token, source = (bearer, "bearer") if bearer is not None else (cookie_token, "cookie" if cookie_token else None)
     if token is not None and len(token) > _MAX_TOKEN:
         raise TokenMalformed("the session token is too long")
-    return token, source
+    return secret(token), source
 
 
 def _under(path: str, prefixes: Sequence[str]) -> bool:
@@ -68,7 +69,8 @@ class Authenticator:
     with ``recent_auth``, has the service check freshness on ``recent_auth_paths`` (all paths
     when None), uncached."""
 
-    def __init__(self, client: SessionkitClient, *, cookie_name: str = DEFAULT_COOKIE, csrf: bool = True,
+    def __init__(self, client: SessionkitClient, *, cookie_name: Optional[str] = None,
+                 insecure_cookies: bool = False, csrf: bool = True,
                  optional: bool = False, exclude_paths: Sequence[str] = (),
                  recent_auth: Optional[RecentAuthLike] = None,
                  recent_auth_paths: Optional[Sequence[str]] = None) -> None:
@@ -79,7 +81,9 @@ class Authenticator:
         if recent_auth_paths is not None and recent_auth is None:
             raise ValueError("recent_auth_paths needs recent_auth (e.g. RecentAuth(max_age=300))")
         self.client = client
-        self.cookie_name = cookie_name
+        # The login and logout helpers find these settings through the request (environ / scope).
+        self.cookies = CookieSettings(cookie_name, insecure_cookies)
+        self.cookie_name = self.cookies.name
         self.csrf = csrf
         self.optional = optional
         self.exclude_paths = tuple(exclude_paths)
@@ -108,8 +112,13 @@ class Authenticator:
         if not presented or not expected or not hmac.compare_digest(presented.encode(), expected.encode()):
             raise CsrfFailed("missing or wrong X-CSRF-Token header")
 
-    def authenticate_sync(self, method: str, headers: Dict[str, str], path: str = "/") -> Tuple[Optional[Dict[str, Any]], Optional[str], Optional[SessionkitError]]:
-        """``(answer, source, error)``; ``error`` is set when the request must be refused."""
+    def authenticate_sync(self, method: str, headers: Dict[str, str], path: str = "/") -> "Outcome":
+        """What the request carries and what the response needs (``Outcome``); ``error`` is set
+        when the request must be refused. As the Node adapters do (src/http/layer.ts), a request
+        that presented a token gets ``Cache-Control: no-store``, a dead cookie session gets both
+        cookies expired (so the browser stops sending them), and a live cookie session whose
+        request lacks the CSRF cookie gets it again."""
+        token, source = None, None
         try:
             token, source = extract_token(headers.get("cookie"), headers.get("authorization"), self.cookie_name)
             if token is None:
@@ -119,15 +128,39 @@ class Authenticator:
             else:
                 answer = self.client.validation(token, cached=True)
             self.check(token, source, method, headers, answer)
-            return answer, source, None
         except TokenError as err:
-            return None, None, (None if self.optional else err)
+            # source is set only once a token was read: the service refused the cookie's session.
+            dead_cookie = source == "cookie"
+            presented = token is not None or not isinstance(err, TokenMissing)
+            return Outcome(None, None, None if self.optional else err, presented,
+                           self.cookies.clear_cookies() if dead_cookie else [])
         except SessionkitError as err:
-            return None, None, err
+            return Outcome(None, None, err, True, [])
+        cookies: List[str] = []
+        if source == "cookie" and f"{CSRF_COOKIE_NAME}=" not in (headers.get("cookie") or ""):
+            cookies = self.cookies.login_cookies(token, answer["csrfToken"], answer["session"])[1:]
+        return Outcome(answer, source, None, True, cookies)
 
 
-def error_response(err: SessionkitError) -> Tuple[int, List[Tuple[str, str]], bytes]:
-    """``(status, headers, body)`` answering a refused request with the service's JSON error."""
+class Outcome(NamedTuple):
+    """``answer`` (``{session, csrfToken}``) and ``source`` for an accepted request, or the
+    ``error`` to answer with; ``no_store`` and ``set_cookies`` go on the response either way."""
+
+    answer: Optional[Dict[str, Any]]
+    source: Optional[str]
+    error: Optional[SessionkitError]
+    no_store: bool
+    set_cookies: List[str]
+
+    def response_headers(self) -> List[Tuple[str, str]]:
+        """The headers to add to the app's response (Cache-Control only if the app set none)."""
+        headers = [("Set-Cookie", cookie) for cookie in self.set_cookies]
+        return headers + [("Cache-Control", "no-store")] if self.no_store else headers
+
+
+def error_response(err: SessionkitError, set_cookies: Sequence[str] = ()) -> Tuple[int, List[Tuple[str, str]], bytes]:
+    """``(status, headers, body)`` answering a refused request with the service's JSON error
+    (and ``set_cookies``: the expired cookies of a dead session)."""
     status = err.status or 503
     body = json.dumps(err.to_body()).encode("utf-8")
     headers = [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store"),
@@ -136,4 +169,5 @@ def error_response(err: SessionkitError) -> Tuple[int, List[Tuple[str, str]], by
         headers.append(("WWW-Authenticate", 'Bearer error="invalid_token"'))
     if err.retry_after is not None:
         headers.append(("Retry-After", str(err.retry_after)))
+    headers.extend(("Set-Cookie", cookie) for cookie in set_cookies)
     return status, headers, body

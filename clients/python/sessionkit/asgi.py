@@ -20,12 +20,13 @@ Example (FastAPI)::
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, Dict, MutableMapping, Optional, Sequence, Tuple
+from typing import Any, Awaitable, Callable, Dict, MutableMapping, Optional, Sequence
 
-from ._auth import DEFAULT_COOKIE, Authenticator, error_response, extract_token
+from ._auth import Authenticator, Outcome, error_response, extract_token
 from .client import SessionkitClient
 from .errors import SessionkitError
 from .freshness import RecentAuthLike
+from .secret import secret
 
 __all__ = ["SessionkitASGIMiddleware"]
 
@@ -46,51 +47,75 @@ def _headers(scope: Scope) -> Dict[str, str]:
                 out["cookie"] += "; " + text
             else:
                 out.setdefault(key.decode(), text)
-    return out
+    # Secrets: the cookie and Authorization carry the token, and this dict is a local of frames.
+    return {name: secret(value) for name, value in out.items()}
 
 
 class SessionkitASGIMiddleware:
     """Wraps an ASGI app; options as for ``SessionkitMiddleware`` (WSGI)."""
 
     def __init__(self, app: Callable[..., Awaitable[None]], client: SessionkitClient, *,
-                 cookie_name: str = DEFAULT_COOKIE, csrf: bool = True, optional: bool = False,
-                 exclude_paths: Sequence[str] = (), recent_auth: Optional[RecentAuthLike] = None,
-                 recent_auth_paths: Optional[Sequence[str]] = None) -> None:
+                 cookie_name: Optional[str] = None, insecure_cookies: bool = False, csrf: bool = True,
+                 optional: bool = False, exclude_paths: Sequence[str] = (),
+                 recent_auth: Optional[RecentAuthLike] = None, recent_auth_paths: Optional[Sequence[str]] = None) -> None:
         self.app = app
-        self.auth = Authenticator(client, cookie_name=cookie_name, csrf=csrf, optional=optional,
-                                  exclude_paths=exclude_paths, recent_auth=recent_auth,
+        self.auth = Authenticator(client, cookie_name=cookie_name, insecure_cookies=insecure_cookies, csrf=csrf,
+                                  optional=optional, exclude_paths=exclude_paths, recent_auth=recent_auth,
                                   recent_auth_paths=recent_auth_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope.get("type")
         path = scope.get("path", "") or "/"
-        if kind not in ("http", "websocket") or self.auth.excluded(path):
+        if kind not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        # A copy: the server's scope is its own. The settings serve sessionkit.fastapi's login() / logout().
+        scope = dict(scope)
+        scope["sessionkit.auth"] = self.auth
+        if self.auth.excluded(path):
             await self.app(scope, receive, send)
             return
         method = scope.get("method", "GET") if kind == "http" else "GET"
-        answer, source, error = await self._authenticate(method, _headers(scope), path)
-        if error is not None:
+        outcome = await self._authenticate(method, _headers(scope), path)
+        if outcome.error is not None:
             if kind == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
                 return
-            status, headers, body = error_response(error)
+            status, headers, body = error_response(outcome.error, outcome.set_cookies)
             await send({"type": "http.response.start", "status": status,
                         "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]})
             await send({"type": "http.response.body", "body": body})
             return
+        answer = outcome.answer
         session = answer["session"] if answer else None
         csrf_token = answer.get("csrfToken") if answer else None
-        scope = dict(scope)
         scope["sessionkit.session"] = session
         scope["sessionkit.csrf_token"] = csrf_token
-        scope["sessionkit.token_source"] = source
+        scope["sessionkit.token_source"] = outcome.source
         # A copy: the server may share one state dict between requests (lifespan state).
         state = dict(scope.get("state") or {})
         state.update(sessionkit_session=session, sessionkit_csrf_token=csrf_token)
         scope["state"] = state
-        await self.app(scope, receive, send)
+        extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in outcome.response_headers()]
+        if kind != "http" or not extra:
+            await self.app(scope, receive, send)
+            return
 
-    async def _authenticate(self, method: str, headers: Dict[str, str], path: str) -> Tuple[Optional[Dict[str, Any]], Optional[str], Optional[SessionkitError]]:
+        async def send_with_changes(message: Dict[str, Any]) -> None:
+            if message.get("type") == "http.response.start":
+                headers = list(message.get("headers") or [])
+                has_cache_control = any(bytes(name).lower() == b"cache-control" for name, _ in headers)
+                # After login() or logout() their cookies alone speak for the session.
+                replaced = scope.get("sessionkit.cookies_set") is True
+                added = [(n, v) for n, v in extra
+                         if not (n == b"cache-control" and has_cache_control) and not (n == b"set-cookie" and replaced)]
+                # Before the app's own: a cookie that login() or logout() sets comes later, and wins.
+                message = {**message, "headers": added + headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_changes)
+
+    async def _authenticate(self, method: str, headers: Dict[str, str], path: str) -> Outcome:
         # The cache answers most requests: only a miss pays for a thread and a round trip.
         # Freshness checks never come from the cache.
         if self.auth.client.cache.enabled and not self.auth.needs_recent_auth(path):
@@ -100,7 +125,7 @@ class SessionkitASGIMiddleware:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, self.auth.authenticate_sync, method, headers, path)
 
-    def _from_cache(self, method: str, headers: Dict[str, str], path: str) -> Optional[Tuple[Optional[Dict[str, Any]], Optional[str], Optional[SessionkitError]]]:
+    def _from_cache(self, method: str, headers: Dict[str, str], path: str) -> Optional[Outcome]:
         try:
             token, _ = extract_token(headers.get("cookie"), headers.get("authorization"), self.auth.cookie_name)
         except SessionkitError:

@@ -8,7 +8,10 @@ requests with one token cost one round trip. It is deliberately small in every d
   the service's CLI, a logout on another device) is seen within ``ttl``;
 - **bounded**: at most ``max_entries`` entries, least recently used evicted first;
 - **revocation-aware**: the client drops every entry of a session or user it revokes, so a
-  revocation made through this client is seen at once;
+  revocation made through this client is seen at once. Every such drop also starts a new
+  *generation*: a validation that was already in flight when it happened (and may carry the
+  service's answer from before the revocation) is not stored (``put(..., generation=g)`` with the
+  generation read when the call started);
 - keys are SHA-256 digests of the tokens, so the process never keeps a token it does not need.
 
 Failures are never cached: a token the service refused is asked about again next time.
@@ -16,8 +19,10 @@ Failures are never cached: a token the service refused is asked about again next
 Example::
 
     cache = ValidationCache(ttl=1.0, max_entries=10_000)
-    cache.put(token, {"session": session, "csrfToken": csrf})
-    cache.get(token)            # that answer, for at most ttl seconds
+    started, generation = clock(), cache.generation
+    answer = ask_the_service(token)
+    cache.put(token, answer, generation=generation, started=started)
+    cache.get(token)            # that answer, for at most ttl seconds after ``started``
     cache.forget_session(session["id"])
 """
 from __future__ import annotations
@@ -62,6 +67,7 @@ class ValidationCache:
         self._clock = clock
         self._lock = threading.Lock()
         self._entries: "OrderedDict[bytes, Tuple[float, Dict[str, Any]]]" = OrderedDict()
+        self._generation = 0
 
     @staticmethod
     def _key(token: str) -> bytes:
@@ -73,6 +79,16 @@ class ValidationCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every revocation-driven drop (``forget_*``, ``clear``); read it before asking
+        the service and hand it to :meth:`put`."""
+        return self._generation
+
+    def now(self) -> float:
+        """The cache's clock."""
+        return self._clock()
 
     def get(self, token: str) -> Optional[Dict[str, Any]]:
         """The cached answer for ``token``, or None when absent or past its deadline."""
@@ -89,22 +105,35 @@ class ValidationCache:
             self._entries.move_to_end(key)
             return entry[1]
 
-    def put(self, token: str, answer: Dict[str, Any]) -> None:
-        """Remembers a successful validation for ``ttl`` (less if the session expires sooner)."""
+    def put(self, token: str, answer: Dict[str, Any], *, generation: Optional[int] = None,
+            started: Optional[float] = None) -> None:
+        """Remembers a successful validation for ``ttl`` after ``started`` (when the call began;
+        default now), less if the session expires sooner. With ``generation``, nothing is stored
+        when a revocation happened since that generation was read."""
         if not self.enabled:
             return
-        deadline = self._clock() + self.ttl
+        deadline = (self._clock() if started is None else started) + self.ttl
         expiry = _deadline(answer["session"])
         if expiry is not None:
             deadline = min(deadline, expiry)
         key = self._key(token)
         with self._lock:
+            if generation is not None and generation != self._generation:
+                return
             self._entries[key] = (deadline, answer)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
     def forget_token(self, token: str) -> None:
+        """Drops one token (its session was ended or rotated): a new generation."""
+        with self._lock:
+            self._generation += 1
+            self._entries.pop(self._key(token), None)
+
+    def discard(self, token: str) -> None:
+        """Drops one token the service refused, without a new generation: a flood of bad tokens
+        must not stop good answers from being cached."""
         with self._lock:
             self._entries.pop(self._key(token), None)
 
@@ -118,9 +147,11 @@ class ValidationCache:
 
     def clear(self) -> None:
         with self._lock:
+            self._generation += 1
             self._entries.clear()
 
     def _forget(self, match: Callable[[Dict[str, Any]], bool]) -> None:
         with self._lock:
+            self._generation += 1
             for key in [k for k, (_, a) in self._entries.items() if match(a["session"])]:
                 del self._entries[key]

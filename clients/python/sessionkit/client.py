@@ -16,18 +16,33 @@ Example::
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 from typing import Any, Callable, Dict, List, Optional
 
+from .answers import (
+    Check, check_empty, check_issued, check_jwks, check_revoked, check_session_answer, check_sessions,
+    check_validation, redact_answer,
+)
 from .cache import ValidationCache
-from .errors import ServiceUnavailable, SessionkitError, TokenError, TokenMissing, error_from_response
+from .errors import (
+    ServiceUnavailable, SessionkitError, TokenError, TokenMissing, UnexpectedAnswer, error_from_response,
+)
 from .freshness import RecentAuthLike, recent_auth_body
+from .secret import Secret, secret
 
-__all__ = ["SessionkitClient"]
+__all__ = ["SessionkitClient", "InsecureTransportWarning"]
+
+
+class InsecureTransportWarning(UserWarning):
+    """The client talks plain ``http://`` to a host that is not this machine: the API key and
+    session tokens cross the network unencrypted."""
+
 
 _MAX_TOKEN = 4096
 
@@ -45,7 +60,9 @@ class SessionkitClient:
     ``timeout`` (seconds) bounds each request. ``cache_ttl`` / ``cache_size`` configure the
     validation cache used by :meth:`validate_cached` (the middlewares' path); :meth:`validate`
     always asks the service. Environment proxies are ignored unless an ``opener`` says otherwise:
-    the API key should go to the service and nowhere else.
+    the API key should go to the service and nowhere else. Redirects are never followed; an
+    ``opener`` you pass should not follow them either (its request would carry the key to the
+    new place), and an answer that arrives through one is refused as ``UnexpectedAnswer``.
     """
 
     def __init__(self, base_url: str, api_key: Optional[str] = None, *, timeout: float = 5.0,
@@ -54,12 +71,22 @@ class SessionkitClient:
                  opener: Optional[urllib.request.OpenerDirector] = None,
                  user_agent: str = "sessionkit-python/0.1") -> None:
         parsed = urllib.parse.urlsplit(base_url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError("base_url must be an http(s) URL such as http://127.0.0.1:8080")
+        if "@" in parsed.netloc:
+            # Named, never shown: the text before @ is a user name and password (and this frame's
+            # locals show in tracebacks printed with locals).
+            base_url = parsed = None  # type: ignore[assignment]
+            raise ValueError("base_url must not carry credentials (user:password@host): the client "
+                             "authenticates with api_key, and a URL ends up in logs and error messages")
+        if parsed.scheme == "http" and not _is_loopback(parsed.hostname):
+            warnings.warn(InsecureTransportWarning(
+                f"sessionkit: {parsed.scheme}://{parsed.netloc} is plain HTTP to another machine: the API key and "
+                "session tokens travel unencrypted; use https:// (plain HTTP is for a service on loopback)"), stacklevel=2)
         if timeout <= 0:
             raise ValueError("timeout must be > 0 seconds")
         self.base_url = base_url.rstrip("/")
-        self._api_key = api_key
+        self._api_key = secret(api_key)
         self.timeout = timeout
         self.user_agent = user_agent
         self.cache = ValidationCache(cache_ttl, cache_size, clock) if clock else ValidationCache(cache_ttl, cache_size)
@@ -67,7 +94,8 @@ class SessionkitClient:
 
     def __repr__(self) -> str:
         # Never the key: only whether there is one.
-        return f"SessionkitClient({self.base_url!r}, api_key={'set' if self._api_key else None})"
+        # getattr: a traceback printed with locals shows a client whose __init__ raised, too.
+        return f"SessionkitClient({getattr(self, 'base_url', None)!r}, api_key={'set' if getattr(self, '_api_key', None) else None})"
 
     # -- backend calls (API key) ---------------------------------------------------------------
 
@@ -80,6 +108,7 @@ class SessionkitClient:
         ``{session, accessToken, refreshToken, accessTokenExpiresAt, expiresAt, csrfToken}``.
         ``replaces`` is the token of the session this login replaces (it is revoked: no fixation).
         """
+        replaces = secret(replaces)
         body: Dict[str, Any] = {"userId": user_id, "tokenType": token_type}
         if roles is not None:
             body["roles"] = roles
@@ -87,10 +116,14 @@ class SessionkitClient:
             body["device"] = device
         if data is not None:
             body["data"] = data
-        if replaces is not None:
-            body["replaces"] = replaces
+        if replaces is None:
+            return self._call("POST", "/v1/sessions", check_issued, body=body, api_key=True)
+        body["replaces"] = replaces
+        self.cache.forget_token(replaces)
+        try:
+            return self._call("POST", "/v1/sessions", check_issued, body=body, api_key=True)
+        finally:
             self.cache.forget_token(replaces)
-        return self._call("POST", "/v1/sessions", body=body, api_key=True)
 
     def validate(self, token: str, *, recent_auth: Optional[RecentAuthLike] = None) -> Dict[str, Any]:
         """The session of an opaque token or JWT access token (asks the service every time).
@@ -100,10 +133,12 @@ class SessionkitClient:
         ``ReauthenticationRequired`` (``max_age``, ``methods``). The session carries
         ``authenticatedAt``, ``authMethods`` and ``fresh``.
         """
+        token = secret(token)
         return self.validation(token, recent_auth=recent_auth)["session"]
 
     def validate_cached(self, token: str) -> Dict[str, Any]:
         """Like :meth:`validate`, answered from the short validation cache when it can be."""
+        token = secret(token)
         return self.validation(token, cached=True)["session"]
 
     def validation(self, token: str, *, cached: bool = False,
@@ -111,8 +146,10 @@ class SessionkitClient:
         """The whole validation answer ``{session, csrfToken}``; ``cached`` allows the cache.
 
         A ``recent_auth`` check always asks the service (freshness changes with every second
-        and with the service's role rules) and its answer is not cached.
+        and with the service's role rules) and its answer is not cached. An answer is cached
+        only when no revocation went through this client while it was being asked for.
         """
+        token = secret(token)
         self._check_token(token)
         body: Dict[str, Any] = {"token": token}
         if recent_auth is not None:
@@ -121,13 +158,15 @@ class SessionkitClient:
             hit = self.cache.get(token)
             if hit is not None:
                 return hit
+        # Read before asking: a revocation while the question is out makes the answer unstorable.
+        started, generation = self.cache.now(), self.cache.generation
         try:
-            answer = self._call("POST", "/v1/sessions/validate", body=body, api_key=True)
+            answer = self._call("POST", "/v1/sessions/validate", lambda a: check_validation(a, token), body=body, api_key=True)
         except TokenError:
-            self.cache.forget_token(token)
+            self.cache.discard(token)
             raise
         if recent_auth is None:
-            self.cache.put(token, answer)
+            self.cache.put(token, answer, generation=generation, started=started)
         return answer
 
     def reauthenticate(self, token: str, methods: List[str]) -> Dict[str, Any]:
@@ -139,10 +178,11 @@ class SessionkitClient:
         its access token) ``{session, accessToken, refreshToken, accessTokenExpiresAt,
         expiresAt, csrfToken}``; the old refresh token is superseded as by a refresh.
         """
+        token = secret(token)
         self._check_token(token)
         if isinstance(methods, str) or not isinstance(methods, (list, tuple)) or not methods:
             raise ValueError('methods must be a non-empty list such as ["password", "totp"]')
-        result = self._call("POST", "/v1/sessions/current/reauthenticate",
+        result = self._call("POST", "/v1/sessions/current/reauthenticate", check_issued,
                             body={"token": token, "methods": list(methods)}, api_key=True)
         # Cached answers of this session carry the old authenticatedAt and the old token.
         self.cache.forget_token(token)
@@ -153,61 +193,80 @@ class SessionkitClient:
         """Revokes one session by id; False when there was no live session with that id."""
         self.cache.forget_session(session_id)
         try:
-            self._call("DELETE", f"/v1/sessions/{_segment(session_id)}", api_key=True)
+            self._call("DELETE", f"/v1/sessions/{_segment(session_id)}", check_empty, api_key=True)
         except SessionkitError as err:
             if err.status == 404:
                 return False
             raise
+        finally:
+            # Again once the service has it: a validation answered in between is dropped.
+            self.cache.forget_session(session_id)
         return True
 
     def revoke_all(self, user_id: str, *, except_session: Optional[str] = None) -> int:
         """Revokes every session of a user (but ``except_session``); the number revoked."""
         self.cache.forget_user(user_id, except_session)
         query = f"?except={urllib.parse.quote(except_session, safe='')}" if except_session else ""
-        return int(self._call("DELETE", f"/v1/users/{_segment(user_id)}/sessions{query}", api_key=True)["revoked"])
+        try:
+            return int(self._call("DELETE", f"/v1/users/{_segment(user_id)}/sessions{query}", check_revoked,
+                                  api_key=True)["revoked"])
+        finally:
+            self.cache.forget_user(user_id, except_session)
 
     def list(self, user_id: str) -> List[Dict[str, Any]]:
         """A user's live sessions (devices)."""
-        return self._call("GET", f"/v1/users/{_segment(user_id)}/sessions", api_key=True)["sessions"]
+        return self._call("GET", f"/v1/users/{_segment(user_id)}/sessions", check_sessions, api_key=True)["sessions"]
 
     def jwks(self) -> Dict[str, Any]:
         """The service's public signing keys."""
-        return self._call("GET", "/.well-known/jwks.json")
+        return self._call("GET", "/.well-known/jwks.json", check_jwks)
 
     # -- calls on behalf of an end user (their token) ------------------------------------------
 
     def current(self, token: str) -> Dict[str, Any]:
         """The session of ``token`` as its owner sees it (slides the idle expiry)."""
-        return self._call("GET", "/v1/sessions/current", bearer=token)["session"]
+        token = secret(token)
+        return self._call("GET", "/v1/sessions/current", check_session_answer, bearer=token)["session"]
 
     def renew(self, token: str) -> Dict[str, Any]:
         """Rotates the token: ``{session, token, expiresAt, csrfToken}``; the old token dies after a short grace."""
-        result = self._call("POST", "/v1/sessions/current/renew", bearer=token)
-        self.cache.forget_token(token)
-        return result
+        token = secret(token)
+        try:
+            return self._call("POST", "/v1/sessions/current/renew", check_issued, bearer=token)
+        finally:
+            self.cache.forget_token(token)
 
     def refresh(self, refresh_token: str) -> Dict[str, Any]:
         """Rotates a refresh token: a new access token and refresh token (a reused one raises RefreshReused)."""
+        refresh_token = secret(refresh_token)
         self._check_token(refresh_token)
-        return self._call("POST", "/v1/sessions/refresh", body={"refreshToken": refresh_token})
+        return self._call("POST", "/v1/sessions/refresh", check_issued, body={"refreshToken": refresh_token})
 
     def logout(self, token: str) -> None:
         """Revokes the session of ``token``."""
+        token = secret(token)
         hit = self.cache.get(token)
         self.cache.forget_token(token)
-        self._call("DELETE", "/v1/sessions/current", bearer=token)
-        if hit is not None:
-            self.cache.forget_session(hit["session"]["id"])
+        try:
+            self._call("DELETE", "/v1/sessions/current", check_empty, bearer=token)
+        finally:
+            self.cache.forget_token(token)
+            if hit is not None:
+                self.cache.forget_session(hit["session"]["id"])
 
     def list_mine(self, token: str) -> List[Dict[str, Any]]:
         """The sessions of the token's user on all devices (``current`` marks this one)."""
-        return self._call("GET", "/v1/sessions", bearer=token)["sessions"]
+        token = secret(token)
+        return self._call("GET", "/v1/sessions", check_sessions, bearer=token)["sessions"]
 
     def revoke_others(self, token: str) -> int:
         """Logs the token's user out of every other device; the number revoked."""
-        revoked = int(self._call("DELETE", "/v1/sessions?others=true", bearer=token)["revoked"])
+        token = secret(token)
         self.cache.clear()
-        return revoked
+        try:
+            return int(self._call("DELETE", "/v1/sessions?others=true", check_revoked, bearer=token)["revoked"])
+        finally:
+            self.cache.clear()
 
     # -- transport -----------------------------------------------------------------------------
 
@@ -216,13 +275,12 @@ class SessionkitClient:
         if not isinstance(token, str) or token == "":
             raise TokenMissing("no token given")
 
-    def _call(self, method: str, path: str, *, body: Optional[Dict[str, Any]] = None,
+    def _call(self, method: str, path: str, check: Check, *, body: Optional[Dict[str, Any]] = None,
               api_key: bool = False, bearer: Optional[str] = None) -> Any:
+        """One request; the checked answer, or the error it stands for. Tokens and the key stay
+        ``Secret``s here and the encoded request lives only in ``_exchange``, so a traceback
+        printed with its frames' locals shows none of them."""
         headers = {"Accept": "application/json", "User-Agent": self.user_agent}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode("utf-8")
-            headers["Content-Type"] = "application/json"
         if api_key:
             if not self._api_key:
                 raise SessionkitError("this call needs an API key (SessionkitClient(url, api_key=...))",
@@ -232,24 +290,74 @@ class SessionkitClient:
             self._check_token(bearer)
             if len(bearer) > _MAX_TOKEN or any(c in bearer for c in "\r\n"):
                 raise error_from_response(401, {"error": "token_malformed", "message": "the session token is not well-formed"})
-            headers["Authorization"] = f"Bearer {bearer}"
-        request = urllib.request.Request(self.base_url + path, data=data, headers=headers, method=method)
+            headers["Authorization"] = Secret(f"Bearer {bearer}")
+        url = self.base_url + path
+        reply = self._exchange(method, url, body, headers)
+        if reply.unreachable is not None:
+            raise ServiceUnavailable(f"the session service at {self.base_url} could not be reached: {reply.unreachable}")
+        if reply.url != url:
+            # A custom opener followed a redirect: whatever answered is not the service.
+            raise UnexpectedAnswer(f"the service answered HTTP {reply.status} from another URL (a redirect)",
+                                   request_id=reply.request_id)
+        parsed = _parse(reply.raw)
+        if 200 <= reply.status <= 299:
+            if parsed is _NOT_JSON:
+                raise UnexpectedAnswer(f"the service answered HTTP {reply.status} with a body that is not JSON",
+                                       request_id=reply.request_id)
+            try:
+                return check(parsed)
+            except UnexpectedAnswer as err:
+                err.request_id = reply.request_id
+                raise
+        raise error_from_response(reply.status, None if parsed is _NOT_JSON else parsed, reply.request_id, reply.retry_after)
+
+    def _exchange(self, method: str, url: str, body: Optional[Dict[str, Any]], headers: Dict[str, str]) -> "_Reply":
+        """Sends one request and reads the whole answer; never raises for what the network or the
+        service does (the caller turns the reply into a result or an error outside any
+        ``except``, so no exception chain keeps this frame and its encoded request alive)."""
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode("utf-8")
+            headers = {**headers, "Content-Type": "application/json"}
+        request = urllib.request.Request(url, data=data, headers=headers, method=method)
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
-                return _json(response.read(), response.status, response.headers.get("X-Request-Id"))
+                return _Reply(response.status, response.read(), response.headers, response.geturl())
         except urllib.error.HTTPError as err:
             with err:
                 raw = err.read()
-            request_id = err.headers.get("X-Request-Id") if err.headers else None
-            try:
-                parsed = json.loads(raw.decode("utf-8")) if raw else None
-            except ValueError:
-                parsed = None
-            raise error_from_response(err.code, parsed, request_id,
-                                      err.headers.get("Retry-After") if err.headers else None) from None
+            return _Reply(err.code, raw, err.headers, url)
         except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as err:
-            reason = getattr(err, "reason", err)
-            raise ServiceUnavailable(f"the session service at {self.base_url} could not be reached: {reason}") from None
+            return _Reply(0, b"", None, url, unreachable=str(getattr(err, "reason", err)))
+
+
+class _Reply:
+    """What came back: status, body, headers, final URL, or why nothing came back."""
+
+    __slots__ = ("status", "raw", "request_id", "retry_after", "url", "unreachable")
+
+    def __init__(self, status: int, raw: bytes, headers: Any, url: str, unreachable: Optional[str] = None) -> None:
+        self.status = status
+        self.raw = raw
+        self.request_id = headers.get("X-Request-Id") if headers else None
+        self.retry_after = headers.get("Retry-After") if headers else None
+        self.url = url
+        self.unreachable = unreachable
+
+
+_NOT_JSON = object()
+
+
+def _parse(raw: bytes) -> Any:
+    """The JSON of a body (None when empty; token fields as ``Secret``s), or ``_NOT_JSON``."""
+    if not raw:
+        return None
+    try:
+        parsed = json.loads(raw.decode("utf-8"))
+    except ValueError:
+        return _NOT_JSON
+    # At once, before any check can fail with the answer among its frame's locals.
+    return redact_answer(parsed)
 
 
 def _segment(value: str) -> str:
@@ -258,11 +366,10 @@ def _segment(value: str) -> str:
     return urllib.parse.quote(value, safe="")
 
 
-def _json(raw: bytes, status: int, request_id: Optional[str]) -> Any:
-    if status == 204 or not raw:
-        return None
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
     try:
-        return json.loads(raw.decode("utf-8"))
+        return ipaddress.ip_address(host).is_loopback
     except ValueError:
-        raise ServiceUnavailable(f"the service answered HTTP {status} with a body that is not JSON",
-                                 status=502, request_id=request_id) from None
+        return False

@@ -137,6 +137,12 @@ class ServiceUnavailable(SessionkitError):
     default_status = 503
 
 
+class UnexpectedAnswer(ServiceUnavailable):
+    """The service answered something the API does not promise: a 2xx without the fields of its
+    route, a body that is not JSON, a redirect or another 1xx/3xx, an error without an error body.
+    Nothing of it is believed or cached; the middlewares answer 503 ``service_unavailable``."""
+
+
 class InvalidRequest(SessionkitError):
     code = "invalid_request"
     default_status = 400
@@ -166,9 +172,10 @@ def error_from_response(status: int, body: Any, request_id: Optional[str] = None
     """The exception for an error response of the service (unknown codes keep their code)."""
     code = body.get("error") if isinstance(body, dict) else None
     message = body.get("message") if isinstance(body, dict) else None
+    if not 400 <= status <= 599:
+        return UnexpectedAnswer(f"the service answered HTTP {status}, which it never does", request_id=request_id)
     if not isinstance(code, str) or not isinstance(message, str):
-        return ServiceUnavailable(f"the service answered HTTP {status} without an error body",
-                                  status=status if status >= 500 else 502, request_id=request_id)
+        return UnexpectedAnswer(f"the service answered HTTP {status} without an error body", request_id=request_id)
     seconds = int(retry_after) if retry_after is not None and retry_after.isdigit() else None
     cls = ERRORS_BY_CODE.get(code)
     if cls is None:

@@ -3,7 +3,7 @@ supply ``serve(options)`` (a context manager yielding ``request(method, path, he
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Dict, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Tuple
 
 import _support
 from sessionkit import ReauthenticationRequired, RecentAuth, SessionkitClient
@@ -16,6 +16,25 @@ def echo_body(session: Any, csrf_token: Any, source: Any, checked: bool) -> byte
     """What the protected test apps answer: who the middleware says is calling."""
     return json.dumps({"userId": session["userId"] if session else None, "sessionId": session["id"] if session else None,
                        "csrf": csrf_token, "source": source, "checked": checked}).encode()
+
+
+def header_dict(pairs: Iterable[Tuple[str, str]]) -> Dict[str, str]:
+    """Response headers by lowercase name; several Set-Cookie headers joined by newlines."""
+    out: Dict[str, str] = {}
+    for name, value in pairs:
+        key = name.lower()
+        out[key] = f"{out[key]}\n{value}" if key == "set-cookie" and key in out else value
+    return out
+
+
+def set_cookies(headers: Dict[str, str]) -> List[Tuple[str, str, str]]:
+    """``(name, value, attributes)`` of each Set-Cookie header."""
+    cookies = []
+    for line in filter(None, headers.get("set-cookie", "").split("\n")):
+        pair, _, attributes = line.partition(";")
+        name, _, value = pair.partition("=")
+        cookies.append((name, value, attributes.strip()))
+    return cookies
 
 
 class MiddlewareCases:
@@ -137,3 +156,29 @@ class MiddlewareCases:
         self.assertEqual((status, body["methods"]), (403, ["webauthn"]))
         status, _, body = self.call("GET", "/anything", headers=bearer, recent_auth=RecentAuth(max_age=600))
         self.assertEqual((status, body["userId"]), (200, self.user))
+
+    def test_a_dead_cookie_session_gets_both_cookies_expired_as_the_node_adapters_do(self) -> None:
+        self.client.revoke(self.issued["session"]["id"])
+        for optional in (False, True):
+            with self.subTest(optional=optional):
+                status, headers, _ = self.call("GET", headers={"Cookie": f"{COOKIE}={self.token}"}, optional=optional)
+                self.assertEqual(status, 200 if optional else 401)
+                cleared = set_cookies(headers)
+                self.assertEqual([(n, v) for n, v, _ in cleared], [(COOKIE, ""), ("sessionkit-csrf", "")])
+                self.assertTrue(all("Max-Age=0" in attributes for _, _, attributes in cleared))
+                self.assertEqual(headers["cache-control"], "no-store")
+        # A dead Bearer token leaves the cookies alone; no token at all changes nothing.
+        self.assertNotIn("set-cookie", self.call("GET", headers={"Authorization": f"Bearer {self.token}"})[1])
+        self.assertNotIn("set-cookie", self.call("GET", optional=True)[1])
+
+    def test_a_cookie_session_without_the_csrf_cookie_gets_it_again(self) -> None:
+        status, headers, _ = self.call("GET", headers={"Cookie": f"{COOKIE}={self.token}"})
+        self.assertEqual((status, headers["cache-control"]), (200, "no-store"))
+        [(name, value, attributes)] = set_cookies(headers)
+        self.assertEqual((name, value), ("sessionkit-csrf", self.issued["csrfToken"]))
+        self.assertIn("SameSite=Lax", attributes)
+        self.assertNotIn("HttpOnly", attributes)
+        status, headers, _ = self.call("GET", headers={"Cookie": f"{COOKIE}={self.token}; sessionkit-csrf={self.issued['csrfToken']}"})
+        self.assertEqual((status, headers.get("set-cookie"), headers["cache-control"]), (200, None, "no-store"))
+        status, headers, _ = self.call("GET", headers={"Authorization": f"Bearer {self.token}"})
+        self.assertEqual((status, headers.get("set-cookie"), headers["cache-control"]), (200, None, "no-store"))

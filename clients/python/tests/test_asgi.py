@@ -9,7 +9,7 @@ import unittest
 from typing import Any, Dict, Iterator, List
 
 import _support
-from _cases import MiddlewareCases, echo_body
+from _cases import MiddlewareCases, echo_body, header_dict
 from sessionkit import SessionkitASGIMiddleware
 
 
@@ -65,7 +65,7 @@ def serve(client: Any, **options: Any) -> Iterator[Any]:
         assert shared_state == {"lifespan": "kept"}, shared_state
         start, body = sent[0], b"".join(m.get("body", b"") for m in sent[1:])
         assert start["type"] == "http.response.start"
-        return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, json.loads(body)
+        return start["status"], header_dict((k.decode(), v.decode()) for k, v in start["headers"]), json.loads(body)
 
     yield request
 

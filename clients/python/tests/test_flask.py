@@ -7,7 +7,7 @@ import importlib.util
 import unittest
 from typing import Any, Dict, Iterator
 
-from _cases import MiddlewareCases, echo_body
+from _cases import MiddlewareCases, echo_body, header_dict
 from sessionkit import SessionkitMiddleware
 
 HAS_FLASK = importlib.util.find_spec("flask") is not None
@@ -32,7 +32,7 @@ def serve(client: Any, **options: Any) -> Iterator[Any]:
 
     def call(method: str, path: str, headers: Dict[str, str]) -> Any:
         res = test_client.open(path, method=method, headers=headers)
-        return res.status_code, {k.lower(): v for k, v in res.headers.items()}, res.get_json(force=True)
+        return res.status_code, header_dict(res.headers.items()), res.get_json(force=True)
 
     yield call
 

@@ -6,11 +6,12 @@ import http.client
 import json
 import threading
 import unittest
+import warnings
 from typing import Any, Dict, Iterator
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from _cases import MiddlewareCases, echo_body
-from sessionkit import SessionkitMiddleware
+from _cases import MiddlewareCases, echo_body, header_dict
+from sessionkit import InsecureTransportWarning, SessionkitMiddleware, cookies
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -37,7 +38,7 @@ def serve(client: Any, **options: Any) -> Iterator[Any]:
         try:
             conn.request(method, path, headers=headers)
             res = conn.getresponse()
-            return res.status, {k.lower(): v for k, v in res.getheaders()}, json.loads(res.read())
+            return res.status, header_dict(res.getheaders()), json.loads(res.read())
         finally:
             conn.close()
 
@@ -62,6 +63,18 @@ class WsgiMiddlewareTest(MiddlewareCases, unittest.TestCase):
         middleware = SessionkitMiddleware(inner, self.client, exclude_paths=["/health"])
         middleware({"PATH_INFO": "/health", "REQUEST_METHOD": "GET"}, lambda *a: None)
         self.assertNotIn("sessionkit.session", seen)
+
+    def test_cookie_options_are_checked_when_the_middleware_is_built(self) -> None:
+        for bad in ({"cookie_name": "bad name"}, {"cookie_name": "__Host-app", "insecure_cookies": True}):
+            with self.subTest(options=bad), self.assertRaises(ValueError):
+                SessionkitMiddleware(app, self.client, **bad)
+        self.assertEqual(SessionkitMiddleware(app, self.client).auth.cookie_name, "__Host-sessionkit")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cookies._warned = False
+            self.assertEqual(SessionkitMiddleware(app, self.client, insecure_cookies=True).auth.cookie_name, "sessionkit")
+            SessionkitMiddleware(app, self.client, insecure_cookies=True)
+        self.assertEqual([(w.category, w.filename) for w in caught], [(InsecureTransportWarning, __file__)])  # once, at the caller
 
     def test_the_client_must_be_a_sessionkit_client(self) -> None:
         with self.assertRaises(TypeError):
