@@ -37,6 +37,9 @@ interface RawValue {
 
 const BY_FLAG: ReadonlyMap<string, OptionSpec> = new Map(OPTION_SPECS.map((o) => [o.flag, o]));
 
+/** Options whose value is a secret: given as a flag, they are visible to every local user (`ps`). */
+const SECRET_OPTIONS: ReadonlySet<string> = new Set(['adminKey', 'masterKey', 'secret', 'oidcClientSecret']);
+
 /**
  * Resolves the service configuration: defaults, then the JSON file (`file`, `--config` or
  * `SESSIONKIT_CONFIG`), then `SESSIONKIT_*` variables, then `--kebab-case` flags, each later
@@ -72,7 +75,12 @@ export function loadConfig(input: LoadConfigInput = {}): ServiceConfig {
     if (value !== '' && o.name !== 'config') raw.set(o.name, { value, source: key });
   }
   for (const [name, v] of flags) {
-    if (name !== 'config') raw.set(name, v);
+    if (name === 'config') continue;
+    raw.set(name, v);
+    const o = OPTIONS_BY_NAME.get(name);
+    if (o !== undefined && SECRET_OPTIONS.has(name)) {
+      warnings.push(`${v.source} puts a secret on the command line, where ps, /proc and shell history show it (and npm echoes it); use ${o.env} or a JSON config file readable only by you (--config)`);
+    }
   }
 
   const out: Record<string, unknown> = { warnings };

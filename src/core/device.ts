@@ -21,8 +21,9 @@ export function parseDevice(input: DeviceInput | undefined): DeviceInfo {
   if (userAgent) {
     try {
       const parsed = Bowser.parse(userAgent);
-      browser = parsed.browser.name ?? null;
-      os = parsed.os.name ?? null;
+      // bowser answers '' for a browser it does not know and undefined for an OS: both are unknown, null.
+      browser = parsed.browser.name || null;
+      os = parsed.os.name || null;
       type = parsed.platform.type ?? (/bot|crawler|spider/i.test(userAgent) ? 'bot' : 'unknown');
     } catch {
       // an unparsable user agent is still a device: keep the raw string, leave the fields unknown

@@ -37,7 +37,7 @@ export interface SessionManagerOptions extends JwtSessionOptions {
    * Server secret (at least 32 bytes) for derivations (idempotent renewal, CSRF tokens). Without
    * it, one is generated once and kept in the store so every process on the store agrees.
    */
-  secret?: string | Uint8Array;
+  secret?: string | Uint8Array | undefined;
   /** Injectable clock, epoch milliseconds. */
   now?: () => number;
   /** Injectable random source. */
@@ -56,7 +56,7 @@ export interface CreateSessionInput {
   device?: DeviceInput;
   data?: Record<string, unknown>;
   /** The token of the session this login replaces: revoked (no fixation). Invalid ones are ignored. */
-  replaces?: string | null;
+  replaces?: string | null | undefined;
   /** How the user proved who they are, for re-authentication freshness. Default `[]`. */
   authMethods?: string[];
 }

@@ -15,7 +15,7 @@ export interface OidcOptions {
   issuer: string;
   clientId: string;
   /** The client secret (`client_secret_basic`); without it the client is public (PKCE only). Never logged. */
-  clientSecret?: string;
+  clientSecret?: string | undefined;
   /** This app's callback URL, registered at the provider, e.g. `https://app.example.org/auth/callback`. */
   redirectUri: string;
   /** Scopes to ask for. Default `'openid'`; it must contain `openid`. */

@@ -1,10 +1,13 @@
+import { hostname } from 'node:os';
 import type { ServiceConfig } from '../config/schema.js';
 import { resolveMasterKey } from '../config/master-key.js';
 import { openStore } from '../config/store.js';
+import { SERVICE_RECORD, type ServiceAnnouncement } from './announcement.js';
 import { bootstrapAdminKey } from './bootstrap.js';
 import { buildServer } from './build.js';
 
 export { buildServer, BODY_LIMIT } from './build.js';
+export { SERVICE_RECORD, type ServiceAnnouncement } from './announcement.js';
 export type { ServerDeps, ServiceApp, ServiceInternals } from './build.js';
 export { createApiKey, listApiKeys, revokeApiKey, authenticateApiKey, hasScope } from './api-keys.js';
 export type { ApiKeyInfo, ApiKeyPrincipal, ApiKeyScope } from './api-keys.js';
@@ -49,6 +52,10 @@ export async function startServer(given: ServiceConfig): Promise<RunningServer> 
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   app.log.info({ url, store: redactStoreUrl(config.store) }, 'sessionkit service listening');
+  // Where this instance really listens (port 0 picks one), for `sessionkit doctor` on the same store.
+  const announcement: ServiceAnnouncement = { url, pid: process.pid, hostname: hostname(), startedAt: Date.now() };
+  await store.putRecord(SERVICE_RECORD.kind, SERVICE_RECORD.id, announcement)
+    .catch((err: unknown) => app.log.warn({ err: (err as Error).message }, 'could not record the listening address for sessionkit doctor'));
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
@@ -59,6 +66,10 @@ export async function startServer(given: ServiceConfig): Promise<RunningServer> 
       if (result === 'timeout') {
         app.log.warn('in-flight requests did not finish in time; closing their connections');
         app.server.closeAllConnections();
+      }
+      const recorded = await store.getRecord<ServiceAnnouncement>(SERVICE_RECORD.kind, SERVICE_RECORD.id).catch(() => null);
+      if (recorded?.pid === announcement.pid && recorded.hostname === announcement.hostname && recorded.startedAt === announcement.startedAt) {
+        await store.deleteRecord(SERVICE_RECORD.kind, SERVICE_RECORD.id).catch(() => false);
       }
       await store.close().catch((err: unknown) => app.log.warn({ err: (err as Error).message }, 'closing the store failed'));
     })();

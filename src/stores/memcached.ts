@@ -25,7 +25,7 @@ export interface MemcachedStoreOptions {
   /** `['host:port', …]`; keys are spread over them by consistent hashing. */
   servers?: readonly string[];
   /** Or the service's form: `memcached://h1:p1,h2:p2`. */
-  url?: string;
+  url?: string | undefined;
   /**
    * Required: a durable store (SQLite or PostgreSQL) that keeps the audit trail and the named
    * records (signing keys, API keys, settings), which Memcached could evict.
@@ -43,7 +43,7 @@ export interface MemcachedStoreOptions {
    */
   expiryGrace?: number;
   /** Salt of the user tags in session ids (at least 16 bytes). Default: generated once, kept in `audit`. */
-  salt?: string | Uint8Array;
+  salt?: string | Uint8Array | undefined;
   /** Whether `close()` also closes `audit`. Default true. */
   closeAudit?: boolean;
 }

@@ -20,7 +20,7 @@ export const name = 'postgres';
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:5432/db`; the store makes and owns its pool. */
-  connectionString?: string;
+  connectionString?: string | undefined;
   /** A pool the application owns (it is not ended by `close`). Give it timeouts of its own. */
   pool?: Pool;
   /** Schema holding the tables. Default `'sessionkit'`. */

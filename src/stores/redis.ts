@@ -24,7 +24,7 @@ export const name = 'redis';
 
 export interface RedisStoreOptions {
   /** `redis://`, `rediss://`, `redis+cluster://h:p,h:p` or `redis+sentinel://h:p,h:p/<master>[/<db>]`. */
-  url?: string;
+  url?: string | undefined;
   /** An ioredis `Redis` or `Cluster` you configured yourself (the store defines its scripts on it and never closes it). */
   client?: Redis | Cluster;
   /** Prefix of every key (no braces). Default `'sk:'`. One prefix per application sharing a server. */
@@ -33,7 +33,7 @@ export interface RedisStoreOptions {
    * Salt of the user tags in session ids (at least 16 bytes). Default: generated once and kept in
    * Redis under `<prefix>salt`. Configure it to survive a flushed or restored server unchanged.
    */
-  salt?: string | Uint8Array;
+  salt?: string | Uint8Array | undefined;
   /** A command that gets no answer within this many ms fails with `store_unavailable`. Default 2000. */
   commandTimeout?: number;
   /** Approximate number of events kept in the audit stream (XADD MAXLEN ~). Default 1,000,000. */

@@ -47,7 +47,7 @@ export type RevocationCheck = 'always' | 'cached' | 'never';
 export interface JwtSessionOptions {
   jwt?: JwtOptions;
   /** 32 bytes that encrypt private signing keys at rest (`SESSIONKIT_MASTER_KEY`). */
-  masterKey?: string | Uint8Array;
+  masterKey?: string | Uint8Array | undefined;
   checkRevocation?: RevocationCheck;
   /** With `'cached'`: the longest a revocation may go unnoticed. Default `'1s'`. */
   revocationStaleness?: Duration;

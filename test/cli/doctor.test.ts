@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { describeIfAvailable, tcpReachable } from '../helpers/availability.js';
 import { closeAdminPool, DATABASE_URL, describePg, dropSchema, randomSchema } from '../helpers/pg-env.js';
 import { deleteByPrefix, REDIS_URL } from '../helpers/redis-env.js';
-import { cli, ensureBuilt, tempDir } from './helpers.js';
+import { cli, ensureBuilt, startCli, tempDir } from './helpers.js';
 
 interface Report {
   ok: boolean;
@@ -29,6 +29,32 @@ describe('sessionkit doctor', () => {
     expect(names).toEqual(expect.arrayContaining(['config', 'store', 'clock', 'cookies', 'origins', 'master key', 'api keys']));
     expect(report.checks.find((c) => c.name === 'store')?.detail).toMatch(/^sqlite answered 5 pings, median \d+\.\d\d ms/);
     expect(report.checks.every((c) => c.status !== 'fail')).toBe(true);
+  });
+
+  it('reports the port the running service really listens on, not the configured one, and a service that stopped', async () => {
+    const shared = { SESSIONKIT_STORE: `sqlite:${join(tmp.dir, 'running', 'running.db')}` };
+    const run = startCli(['serve', '--port', '0', '--log-level', 'silent'], shared);
+    const [, url] = await run.waitFor(/^sessionkit listening on (http:\/\/127\.0\.0\.1:\d+)$/m);
+    await run.waitFor(/^dashboard: .*\n/m);
+    try {
+      const report = JSON.parse((await cli(['doctor', '--json', '--port', '8080'], shared)).stdout) as Report;
+      expect(report.checks.find((c) => c.name === 'config')?.detail).toMatch(/^configured to listen on 127\.0\.0\.1:8080,/);
+      expect(report.checks.find((c) => c.name === 'service')).toMatchObject({ status: 'ok', detail: expect.stringContaining(`running, listening on ${url as string} (pid ${run.child.pid as number} on `) });
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
+    // A clean stop withdraws the announcement.
+    const after = JSON.parse((await cli(['doctor', '--json'], shared)).stdout) as Report;
+    expect(after.checks.find((c) => c.name === 'service')).toEqual({ name: 'service', status: 'ok', detail: 'no running service has announced itself on this store' });
+    // A killed one leaves it behind, and doctor says it does not answer.
+    const killed = startCli(['serve', '--port', '0', '--log-level', 'silent'], shared);
+    const [, gone] = await killed.waitFor(/^sessionkit listening on (http:\/\/127\.0\.0\.1:\d+)$/m);
+    await killed.waitFor(/^dashboard: .*\n/m);
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    const stale = JSON.parse((await cli(['doctor', '--json'], shared)).stdout) as Report;
+    expect(stale.checks.find((c) => c.name === 'service')).toMatchObject({ status: 'warn', detail: expect.stringContaining(`announced ${gone as string} (pid ${killed.child.pid as number}`) });
   });
 
   it('reports the generated master key beside the SQLite file once signing keys exist', async () => {

@@ -43,7 +43,9 @@ describe('sessionkit serve', () => {
     const url = await started(run);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect(await stop(run)).toBe(0);
-    expect(run.stdout()).not.toContain('admin API key');
+    expect(run.stdout()).not.toContain('admin API key (shown once');
+    // A user who lost the first-start key is told how to make another.
+    expect(run.stdout()).toContain('admin API key: created at the first start and shown only then; to make another, run `sessionkit keys create --name admin --scope admin` with the same store\n');
     expect(run.stdout()).toContain('sessionkit: shutting down\n');
   });
 

@@ -90,6 +90,17 @@ describe('loadConfig', () => {
   it('reports unknown SESSIONKIT_ variables as warnings', () => {
     expect(loadConfig({ env: { SESSIONKIT_PROT: '1' } }).warnings).toEqual(['ignored variable SESSIONKIT_PROT: no such option']);
   });
+
+  it('warns when a secret arrives as a flag, never repeating the secret, and not when it comes from a variable', () => {
+    const key = 'a'.repeat(64);
+    const flagged = loadConfig({ env: {}, argv: ['--master-key', key, '--secret', 'b'.repeat(43), '--port', '0'] });
+    expect(flagged.warnings).toHaveLength(2);
+    expect(flagged.warnings[0]).toMatch(/^--master-key puts a secret on the command line.*use SESSIONKIT_MASTER_KEY or a JSON config file/);
+    expect(flagged.warnings[1]).toMatch(/^--secret puts a secret on the command line.*SESSIONKIT_SECRET/);
+    expect(flagged.warnings.join('\n')).not.toContain(key);
+    expect(loadConfig({ env: { SESSIONKIT_MASTER_KEY: key }, argv: ['--port', '0'] }).warnings).toEqual([]);
+    expect(loadConfig({ env: {}, argv: [`--admin-key=${'c'.repeat(40)}`] }).warnings[0]).toMatch(/^--admin-key puts a secret/);
+  });
 });
 
 describe('openStore', () => {

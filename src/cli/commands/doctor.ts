@@ -9,6 +9,7 @@ import { redactStoreUrl } from '../redact.js';
 import { connectStore, readConfig } from '../service.js';
 import type { ServiceConfig } from '../../config/index.js';
 import { masterKeyStatus } from './master-key.js';
+import { SERVICE_RECORD, type ServiceAnnouncement } from '../../server/announcement.js';
 
 /** One finding of `sessionkit doctor`. */
 export interface Check {
@@ -29,7 +30,7 @@ function check(name: string, status: Check['status'], detail: string): Check {
 
 function configChecks(config: ServiceConfig): Check[] {
   const checks: Check[] = [];
-  checks.push(check('config', 'ok', `listening on ${config.host}:${config.port}, store ${redactStoreUrl(config.store)}${config.config ? `, file ${config.config}` : ''}`));
+  checks.push(check('config', 'ok', `configured to listen on ${config.host}:${config.port}, store ${redactStoreUrl(config.store)}${config.config ? `, file ${config.config}` : ''}`));
   for (const warning of config.warnings) checks.push(check('variables', 'warn', warning));
   if (config.insecureCookies) {
     checks.push(LOOPBACK.test(config.host)
@@ -88,10 +89,33 @@ async function storeChecks(config: ServiceConfig, store: SessionStore): Promise<
     checks.push(check('clock', 'fail', `the newest audit event (#${newest.seq}, ${isoTime(newest.at)}) is ${Math.round((newest.at - now) / 1000)} s in the future: a clock was or is wrong`));
   }
 
+  checks.push(await serviceCheck(store));
+
   const keys = await listApiKeys(store);
   const admins = keys.filter((k) => k.scopes.includes('admin')).length;
   checks.push(check('api keys', 'ok', `${keys.length} API key${keys.length === 1 ? '' : 's'} (${admins} admin)${config.adminKey ? '; an admin key is also set by SESSIONKIT_ADMIN_KEY/--admin-key' : ''}`));
   return checks;
+}
+
+/**
+ * The service running on this store, as it announced itself (the port it really bound, which differs
+ * from the configured one with port 0 or another config), checked by asking its /healthz.
+ */
+async function serviceCheck(store: SessionStore): Promise<Check> {
+  const announced = await store.getRecord<ServiceAnnouncement>(SERVICE_RECORD.kind, SERVICE_RECORD.id);
+  if (!announced) return check('service', 'ok', 'no running service has announced itself on this store');
+  const who = `pid ${announced.pid} on ${escapeText(announced.hostname)}, started ${isoTime(announced.startedAt)}`;
+  let answered = false;
+  try {
+    const res = await fetch(`${announced.url}/healthz`, { signal: AbortSignal.timeout(2000), redirect: 'manual' });
+    answered = res.ok;
+    await res.body?.cancel();
+  } catch {
+    answered = false;
+  }
+  return answered
+    ? check('service', 'ok', `running, listening on ${escapeText(announced.url)} (${who})`)
+    : check('service', 'warn', `the last service started on this store announced ${escapeText(announced.url)} (${who}) but does not answer there: it stopped without closing, or that address is not reachable from here`);
 }
 
 const doctor: Command = {

@@ -28,7 +28,9 @@ const serve: Command = {
       'On a fresh store without --admin-key, an admin API key is generated and printed once.',
       'SIGTERM or SIGINT (Ctrl-C) finishes in-flight requests, closes the store and exits 0.',
       'A bad option stops start-up with one line naming it (exit 2).',
-      'Example: sessionkit serve --port 8081 --store redis://127.0.0.1:6379 --master-key "$KEY"',
+      'Example: SESSIONKIT_MASTER_KEY="$KEY" sessionkit serve --port 8081 --store redis://127.0.0.1:6379',
+      'Secrets (master key, admin key, secret, OIDC client secret) belong in variables or the JSON file:',
+      'as flags they show in ps and shell history, and serve warns.',
     ].join('\n');
   },
   async run(args, { io, env, signal }) {
@@ -43,6 +45,8 @@ const serve: Command = {
     io.stdout(`dashboard: ${server.url}/dashboard\n`);
     if (server.adminKey) {
       io.stdout(`admin API key (shown once, store it now): ${server.adminKey}\n`);
+    } else if (config.adminKey === null) {
+      io.stdout('admin API key: created at the first start and shown only then; to make another, run `sessionkit keys create --name admin --scope admin` with the same store\n');
     }
     if (!signal.aborted) await once(signal, 'abort');
     io.stdout('sessionkit: shutting down\n');
