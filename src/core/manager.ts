@@ -1,9 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { AuditSink } from '../audit/sink.js';
-import type { SessionStore } from '../stores/types.js';
+import type { AuditSink } from './types.js';
+import type { SessionStore } from './store.js';
 import { formatOpaqueToken, hashesEqual, hashSecret, opaqueTokenParser, tokenFingerprint, type ParsedOpaqueToken } from '../tokens/opaque.js';
-import { createJwtSessions, type IssuedJwtSession, type JwtSessionOptions } from '../tokens/jwt-sessions.js';
-import { rotatedRecord } from '../tokens/refresh.js';
+import { createJwtSessions, type IssuedJwtSession, type JwtSessionOptions } from './jwt/sessions.js';
+import { rotatedRecord } from './jwt/refresh-family.js';
 import { looksLikeJwt } from '../tokens/jwt-verify.js';
 import { parseDevice, type DeviceInput } from './device.js';
 import { parseDuration, type Duration } from './duration.js';
@@ -12,7 +12,7 @@ import { parseAuthMethods, parseRecentAuth, reauthPolicy, requirementFor, type F
 import { rolePolicy, type PolicyResolver, type RolePolicyInput } from './policy.js';
 import type { AuditEvent, AuditEventType, RequestContext, Session, StoredSession, TokenType } from './types.js';
 
-/** JWT options (`jwt`, `masterKey`, `checkRevocation`, `revocationStaleness`, `refreshGrace`): see src/tokens/jwt-sessions.ts. */
+/** JWT options (`jwt`, `masterKey`, `checkRevocation`, `revocationStaleness`, `refreshGrace`): see src/core/jwt/sessions.ts. */
 export interface SessionManagerOptions extends JwtSessionOptions {
   store: SessionStore;
   /** Idle timeout (sliding). Default `'30m'`. */

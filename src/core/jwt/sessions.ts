@@ -3,20 +3,21 @@
  * rotated on every refresh, the key ring, and revocation of stateless tokens. The manager owns the
  * store, clock and audit; this module gets them as dependencies and keeps the JWT logic in one place.
  */
-import { SessionError, storeFailure } from '../core/errors.js';
-import { parseDuration, type Duration } from '../core/duration.js';
-import type { PolicyResolver } from '../core/policy.js';
-import type { AuditEvent, AuditEventType, RequestContext, Session, StoredSession } from '../core/types.js';
-import type { SessionStore } from '../stores/types.js';
-import { isJwtAlgorithm, type JwtAlgorithm } from './jwt-algorithms.js';
-import { accessTokenClaims, encodeAccessToken } from './jwt-sign.js';
-import { createAccessTokenVerifier, looksLikeJwt, type AccessTokenClaims } from './jwt-verify.js';
-import { parseMasterKey } from './key-encryption.js';
+import { SessionError, storeFailure } from '../errors.js';
+import { parseDuration, type Duration } from '../duration.js';
+import type { PolicyResolver } from '../policy.js';
+import type { AuditEvent, AuditEventType, RequestContext, Session, StoredSession } from '../types.js';
+import type { SessionStore } from '../store.js';
+import { isJwtAlgorithm, type JwtAlgorithm } from '../../tokens/jwt-algorithms.js';
+import { accessTokenClaims, encodeAccessToken } from '../../tokens/jwt-sign.js';
+import { createAccessTokenVerifier, looksLikeJwt, type AccessTokenClaims } from '../../tokens/jwt-verify.js';
+import { parseMasterKey } from '../../tokens/key-encryption.js';
 import { createKeyRing, type ImportKeyInput, type SigningKeyInfo } from './keyring.js';
-import { hashesEqual, hashSecret, tokenFingerprint } from './opaque.js';
-import { formatRefreshToken, matchRefreshSecret, refreshTokenParser, rotatedRecord } from './refresh.js';
+import { hashesEqual, hashSecret, tokenFingerprint } from '../../tokens/opaque.js';
+import { formatRefreshToken, refreshTokenParser } from '../../tokens/refresh.js';
+import { matchRefreshSecret, rotatedRecord } from './refresh-family.js';
 import { createRevocationCache } from './revocation-cache.js';
-import { createVerifiedTokenCache } from './token-cache.js';
+import { createVerifiedTokenCache } from '../../tokens/token-cache.js';
 
 /** The `jwt` option of `createSessionManager`. */
 export interface JwtOptions {

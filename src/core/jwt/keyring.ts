@@ -8,12 +8,12 @@
  * throttled reload when a token names a `kid` they do not know yet.
  */
 import { randomBytes, createPrivateKey, createPublicKey, createSecretKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { SessionError, storeFailure } from '../core/errors.js';
-import type { SessionStore } from '../stores/types.js';
-import { assertKeyFits, exportPrivate, generateSigningKey, importPrivate, importPublicJwk, isJwtAlgorithm, makeSigner, makeVerifier, publicJwk, signatureLength, type JwtAlgorithm } from './jwt-algorithms.js';
-import type { SigningKey } from './jwt-sign.js';
-import type { VerificationKey } from './jwt-verify.js';
-import { decryptPrivate, encryptPrivate, type EncryptedBlob } from './key-encryption.js';
+import { SessionError, storeFailure } from '../errors.js';
+import type { SessionStore } from '../store.js';
+import { assertKeyFits, exportPrivate, generateSigningKey, importPrivate, importPublicJwk, isJwtAlgorithm, makeSigner, makeVerifier, publicJwk, signatureLength, type JwtAlgorithm } from '../../tokens/jwt-algorithms.js';
+import type { SigningKey } from '../../tokens/jwt-sign.js';
+import type { VerificationKey } from '../../tokens/jwt-verify.js';
+import { decryptPrivate, encryptPrivate, type EncryptedBlob } from '../../tokens/key-encryption.js';
 
 export type KeyState = 'active' | 'verify-only' | 'retired';
 
