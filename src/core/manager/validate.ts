@@ -12,6 +12,9 @@ import { CAS_ATTEMPTS } from './inputs.js';
 import { toSession } from './session-view.js';
 import type { IssuedSession } from './types.js';
 
+/** The sliding write happens at least every 1/TOUCH_SHARE_OF_IDLE of a session's idle timeout. */
+export const TOUCH_SHARE_OF_IDLE = 4;
+
 /**
  * The manager's `validate` and `renew`.
  *
@@ -41,7 +44,10 @@ export function validationOperations(ctx: ManagerContext) {
     const outcome = checkRecord(parsed, stored, t);
     if (typeof outcome !== 'string') throw await reject(outcome.error, token, rc, outcome.record, outcome.reason, outcome.detail);
     const record = stored as StoredSession;
-    if (t - record.lastSeenAt >= touchInterval) {
+    // The sliding write is due after touchInterval, or after a quarter of the record's own idle
+    // timeout (its role policy's) if that is shorter: a session used at least every three quarters
+    // of its idle timeout is touched before it could idle out, whatever touchInterval says.
+    if (t - record.lastSeenAt >= Math.min(touchInterval, record.idleTimeout / TOUCH_SHARE_OF_IDLE)) {
       const idleExpiresAt = Math.min(t + record.idleTimeout, record.absoluteExpiresAt);
       try {
         await store.touch(record.id, t, idleExpiresAt);
