@@ -77,6 +77,9 @@ export function refreshOperation(jc: JwtContext) {
       }
       const successor = await deps.nextSecret(record.id, record.generation, parsed.secret);
       const next = rotatedRecord(record, hashSecret(successor), t, settings.refreshGrace);
+      // Signed before the rotation is stored: a signing failure must not leave the presented token
+      // superseded (after the grace window the client's retry would read as reuse, i.e. theft).
+      const answer = await issued(next, successor);
       const refreshed = deps.event('session.refreshed', record, ctx);
       let written: boolean;
       try {
@@ -86,7 +89,7 @@ export function refreshOperation(jc: JwtContext) {
       }
       if (written) {
         deps.emit([refreshed]);
-        return issued(next, successor);
+        return answer;
       }
     }
     throw new SessionError('version_conflict', 'the session changed concurrently too many times; try again');

@@ -62,6 +62,9 @@ export function createOperation(ctx: ManagerContext) {
       absoluteTimeout: policy.absoluteTimeout, policy: policy.policy, authenticatedAt: t, authMethods,
       device, data, version: 1, revokedAt: null, revokeReason: null,
     };
+    // A JWT session's tokens are signed before its record is stored: a key this process cannot
+    // decrypt (another master key) then leaves no session and no `session.created` behind.
+    const jwtAnswer = tokenType === 'jwt' ? await ctx.jwt.issued(record, secret) : null;
     const created = ctx.event('session.created', record, rc);
     let result;
     try {
@@ -76,7 +79,7 @@ export function createOperation(ctx: ManagerContext) {
     ctx.emit([created]);
     ctx.emit(result.revoked.map((r) => ctx.event('session.revoked', r, rc, r.id === replaces ? 'replaced' : 'evicted')));
     ctx.jwt.revoked(result.revoked.map((r) => r.id), t);
-    if (tokenType === 'jwt') return ctx.jwt.issued(record, secret);
+    if (jwtAnswer) return jwtAnswer;
     return { session: toSession(record), token: formatOpaqueToken(prefix, id, secret), expiresAt: new Date(record.idleExpiresAt) };
   }
 

@@ -104,6 +104,8 @@ export function updateOperations(ctx: ManagerContext) {
           version: record.version + 1,
         };
       const next: StoredSession = { ...rotated, authenticatedAt: t, authMethods: methods };
+      // A JWT session's new tokens are signed before the rotation is stored (see create).
+      const jwtAnswer = next.tokenType === 'jwt' ? await ctx.jwt.issued(next, secret) : null;
       const reauthenticated = ctx.event('session.reauthenticated', record, rc, null, { detail: methods.join(',') });
       let written: boolean;
       try {
@@ -113,7 +115,7 @@ export function updateOperations(ctx: ManagerContext) {
       }
       if (written) {
         ctx.emit([reauthenticated]);
-        if (next.tokenType === 'jwt') return ctx.jwt.issued(next, secret);
+        if (jwtAnswer) return jwtAnswer;
         return { session: toSession(next), token: formatOpaqueToken(ctx.prefix, id, secret), expiresAt: new Date(next.idleExpiresAt) };
       }
     }
