@@ -55,3 +55,21 @@ describe.each(stores)('a JWT login on a %s store whose signing key another maste
     await other.sessions.close().catch(() => {});
   });
 });
+
+describe('keys.check()', () => {
+  it('passes with the master key that encrypted the ring, and names the key another master key cannot decrypt', async () => {
+    const store = memoryStore();
+    const owner = setup({ store });
+    await owner.sessions.keys.check();
+    const { kid } = await owner.sessions.keys.rotate();
+    await owner.sessions.keys.check();
+    const other = setup({ store, masterKey: Buffer.alloc(32, 1) });
+    const err = await expectCode(other.sessions.keys.check(), 'invalid_request');
+    expect(err.details.kid).toBe(kid);
+    expect(err.message).toContain(`signing key ${kid} in the store cannot be decrypted`);
+    // A retired key has no private half left and is not checked.
+    await owner.sessions.keys.retire(kid);
+    await other.sessions.keys.check();
+    await owner.sessions.close();
+  });
+});

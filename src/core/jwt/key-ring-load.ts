@@ -71,6 +71,26 @@ export function ringLoader(options: KeyRingOptions, state: RingState) {
     return encryptPrivate(await options.masterKey(), context(record), exportPrivate(privateKey));
   }
 
+  /**
+   * Decrypts the private half of every signing key that still has one, and throws
+   * `invalid_request` naming the first key the master key cannot decrypt: found at start-up,
+   * not by the first login.
+   */
+  async function checkDecryptable(): Promise<void> {
+    let stored: StoredSigningKey[];
+    try {
+      stored = await store.listRecords<StoredSigningKey>(SIGNING_KEYS);
+    } catch (err) {
+      throw storeFailure(err, 'loading signing keys');
+    }
+    for (const k of stored) {
+      if (k.state === 'retired' || k.privateKey === null) continue;
+      if (decryptPrivate(await options.masterKey(), context(k), k.privateKey) === null) {
+        throw new SessionError('invalid_request', `option masterKey: signing key ${k.kid} in the store cannot be decrypted with it (AES-256-GCM authentication failed: the key ring was encrypted under another master key, or the record was altered)`, { kid: k.kid });
+      }
+    }
+  }
+
   /** Demotes all but the newest active key and retires verify-only keys whose window ended. */
   async function settleStates(stored: StoredSigningKey[], newest: StoredSigningKey | null, t: number): Promise<void> {
     for (const k of stored) {
@@ -155,7 +175,7 @@ export function ringLoader(options: KeyRingOptions, state: RingState) {
     if (!state.loaded || Date.now() - state.readAt > RING_STALENESS_MS) await reload();
   }
 
-  return { put, encrypt, decrypt, reload, ensureLoaded, ensureRecent };
+  return { put, encrypt, decrypt, reload, ensureLoaded, ensureRecent, checkDecryptable };
 }
 
 /** The loader's functions, as the rotation and the ring use them. */

@@ -47,7 +47,7 @@ export function createKeyRing(options: KeyRingOptions) {
   const { now } = options;
   const state = emptyRing();
   const loader = ringLoader(options, state);
-  const { put, reload, ensureLoaded, ensureRecent } = loader;
+  const { put, reload, ensureLoaded, ensureRecent, checkDecryptable } = loader;
   const { addKey, demoteOthers, rotate, signingKey } = ringRotation(options, state, loader);
   let lastKidReload = Number.NEGATIVE_INFINITY;
   let timer: ReturnType<typeof setInterval> | null = null;
@@ -71,6 +71,7 @@ export function createKeyRing(options: KeyRingOptions) {
       return true;
     },
     signingKey,
+    checkDecryptable,
     rotate: () => rotate('manual'),
     /** The public keys of the keys this ring signs with (active and verify-only), as a JWKS. */
     async jwks(): Promise<{ keys: JsonWebKey[] }> {

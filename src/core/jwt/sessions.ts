@@ -89,6 +89,12 @@ export function createJwtSessions(options: JwtSessionOptions, deps: JwtSessionDe
       import: (input: ImportKeyInput): Promise<{ kid: string }> => ring.import(input),
       /** Retires a key at once: every token it signed stops verifying (a compromised key). */
       retire: (kid: string): Promise<boolean> => ring.retire(kid),
+      /**
+       * Checks that the master key decrypts every signing key in the store that still has a private
+       * half; throws `invalid_request` naming the first that it does not (`details.kid`). Run it at
+       * start-up: `sessionkit serve` does, and refuses to start.
+       */
+      check: (): Promise<void> => ring.checkDecryptable(),
     },
     close(): void {
       unwatch?.();
