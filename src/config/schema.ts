@@ -311,7 +311,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('storePrefix', 'sessionkit', 'key prefix (Redis, Memcached) or schema (PostgreSQL) inside the store, so several deployments can share one server', text(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, 'a letter then up to 62 letters, digits or underscores')),
   spec('idleTimeout', '30m', 'idle timeout (sliding)', duration(1)),
   spec('absoluteTimeout', '8h', 'absolute session lifetime', duration(1)),
-  spec('touchInterval', '60s', 'sliding expiry is written at most once per interval', duration(0)),
+  spec('touchInterval', '60s', 'sliding expiry is written at most once per interval (capped per session at a quarter of its idle timeout)', duration(0)),
   spec('renewGrace', '10s', 'how long a renewed token still works', duration(0)),
   spec('maxSessionsPerUser', null, 'per-user session limit (none by default)', optionalInteger(1, 100_000)),
   spec('rolePolicies', null, 'per-role policies, JSON: {"admin":{"idleTimeout":"10m","absoluteTimeout":"1h","reauthMaxAge":"12h","reauthMethods":["totp"]}}; among a session\'s roles the most restrictive value wins', rolePolicies()),
