@@ -279,7 +279,8 @@ export async function login(res: Response, input: LoginInput): Promise<IssuedSes
 }
 
 /**
- * Logs out: revokes the session, expires both cookies and sends `Clear-Site-Data: "cookies"`.
+ * Logs out: revokes the session and expires both cookies (plus `Clear-Site-Data: "cookies"` with
+ * the `clearSiteData` option).
  *
  * @example app.post('/logout', async (req, res) => { await logout(res); res.redirect(303, '/login'); });
  */
