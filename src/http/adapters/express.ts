@@ -335,4 +335,5 @@ export async function csrfToken(req: Request): Promise<string | null> {
 export function requestState(req: Request): { layer: SessionLayer; state: RequestState } {
   return stateOf(req);
 }
-export type { CompatOptions, CompatSession, CompatSessionMethods } from './express-compat.js';
+export type { CompatCookie, CompatOptions, CompatSession, CompatSessionMethods } from './express-compat.js';
+export { ANONYMOUS_USER_PREFIX, isAnonymousUserId } from './express-compat.js';
