@@ -317,6 +317,47 @@ describe('passport on sessionkit: what the store holds', () => {
     expect(({} as { note?: unknown }).note).toBeUndefined();
   });
 
+  it('gives a login without regenerate() a new session too, revoking the anonymous one and keeping the bag\'s data', async () => {
+    const { sessions, middleware } = sessionkitSetup();
+    const app = express();
+    app.use(middleware);
+    app.get('/id', (req, res) => {
+      res.json({ sessionID: req.sessionID });
+    });
+    app.post('/cart', (req, res) => {
+      session(req).cart = ['apple'];
+      res.end();
+    });
+    app.post('/sign-in', (req, res) => {
+      session(req).userId = 'u-carol';
+      res.end();
+    });
+    const agent = browser(app);
+    const cart = await agent.post('/cart');
+    const anonymousId = (await agent.get('/id')).body.sessionID;
+    await agent.post('/sign-in');
+    const userId = (await agent.get('/id')).body.sessionID;
+    expect(userId).not.toBe(anonymousId);
+    expect(await sessionOf(sessions, tokenOf(cart))).toBe('session_revoked');
+    const [carol] = await sessions.listForUser('u-carol');
+    expect(carol).toMatchObject({ id: userId, data: { cart: ['apple'], userId: 'u-carol' } });
+  });
+
+  it('refuses to set cookie.maxAge with a clear 400: the lifetime is the session manager\'s', async () => {
+    const { middleware } = sessionkitSetup();
+    const app = express();
+    app.use(middleware);
+    app.post('/remember-me', (req, res) => {
+      (session(req).cookie as { maxAge: number }).maxAge = 30 * 24 * 3600 * 1000;
+      res.json({ ok: true });
+    });
+    app.use(sessionErrors());
+    const res = await browser(app).post('/remember-me');
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_request');
+    expect(res.body.message).toMatch(/cookie\.maxAge/);
+  });
+
   it('answers a bag too large to store with 400 instead of losing it silently', async () => {
     const { middleware } = sessionkitSetup();
     const app = express();
