@@ -12,7 +12,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { memoryAudit } from '../../src/audit/sink.js';
 import { createSessionManager, type SessionManager } from '../../src/core/manager.js';
-import { ANONYMOUS_USER_PREFIX, requireSession, sessionErrors, sessionkit, type CompatOptions, type CompatSession } from '../../src/http/adapters/express.js';
+import { ANONYMOUS_USER_PREFIX, requireRole, requireSession, sessionErrors, sessionkit, type CompatOptions, type CompatSession } from '../../src/http/adapters/express.js';
 import { memoryStore } from '../../src/stores/memory.js';
 
 interface User { id: string; username: string; password: string }
@@ -300,6 +300,28 @@ describe('passport on sessionkit: what the store holds', () => {
     expect((await agent.get('/private')).status).toBe(401);
     await login(agent);
     expect((await agent.get('/private')).status).toBe(200);
+  });
+
+  it('lets requireRole() read the roles of the session, not of the express-session bag', async () => {
+    const { middleware } = sessionkitSetup();
+    const app = express();
+    app.use(middleware);
+    app.post('/sign-in', (req, res) => {
+      Object.assign(session(req), { userId: 'u-dana', roles: ['admin'] });
+      res.end();
+    });
+    app.post('/forget-roles', (req, res) => {
+      delete session(req).roles;
+      res.end();
+    });
+    app.get('/admin', requireRole('admin'), (_req, res) => {
+      res.json({ ok: true });
+    });
+    const agent = browser(app);
+    await agent.post('/sign-in');
+    expect((await agent.get('/admin')).status).toBe(200);
+    await agent.post('/forget-roles');
+    expect((await agent.get('/admin')).status).toBe(200);
   });
 
   it('keeps a stored "__proto__" key as data, never as the bag\'s prototype', async () => {

@@ -23,8 +23,11 @@ declare global {
 export interface ExpressSessionkitOptions extends SessionLayerOptions {
   /**
    * Give `req.session` the express-session shape (`regenerate`, `destroy`, `save`, `reload`,
-   * `touch`, data as properties), for apps migrating from express-session. See README. Unless
-   * `csrf` is set, compat mode checks CSRF by origin only (`'origin-only'`).
+   * `touch`, `cookie`, data as properties, and `req.sessionID`), for apps migrating from
+   * express-session, passport and connect-flash included. A bag with data and no user is an
+   * anonymous session (`ANONYMOUS_USER_PREFIX`); a user appearing in a bag is a login without
+   * fixation. See README, "Migrating from express-session". Unless `csrf` is set, compat mode
+   * checks CSRF by origin only (`'origin-only'`).
    */
   expressSessionCompat?: boolean | CompatOptions;
 }
@@ -215,7 +218,8 @@ export function requireRole(role: string, options: RequireSessionOptions = {}): 
   const needSession = requireSession(options);
   return function requireRoleMiddleware(req, res, next) {
     needSession(req, res, () => {
-      if (req.session?.roles.includes(role)) {
+      // The validated session, not req.session: in compat mode that is the express-session bag.
+      if (stateOf(req).state.session?.roles.includes(role)) {
         next();
         return;
       }
