@@ -80,7 +80,11 @@ export class CompatBag {
   }
 }
 
-/** The data of a bag, as a plain object (own enumerable keys only, reserved names left out). */
+/**
+ * The data of a bag, as a plain object (own enumerable keys only, reserved names left out).
+ *
+ * @example JSON.stringify(dataOf(req.session)) // '{"cart":["apple"]}'
+ */
 export function dataOf(bag: object): Record<string, unknown> {
   const data: Record<string, unknown> = {};
   for (const key of Object.keys(bag)) if (!RESERVED_KEYS.has(key)) defineData(data, key, (bag as Record<string, unknown>)[key]);

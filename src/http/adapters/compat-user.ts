@@ -19,7 +19,11 @@ export function isAnonymousUserId(userId: string): boolean {
   return userId.startsWith(ANONYMOUS_USER_PREFIX);
 }
 
-/** A fresh pseudo-user for one anonymous session (128 random bits). */
+/**
+ * A fresh pseudo-user for one anonymous session (128 random bits).
+ *
+ * @example await layer.login(state, { userId: anonymousUserId(), data })
+ */
 export function anonymousUserId(): string {
   return ANONYMOUS_USER_PREFIX + randomBytes(16).toString('base64url');
 }
@@ -63,13 +67,22 @@ export function defaultUserId(data: Record<string, unknown>): string | undefined
   return fromPassport;
 }
 
-/** The default `rolesOf`: `data.roles` when it is an array of strings. */
+/**
+ * The default `rolesOf`: `data.roles` when it is an array of strings.
+ *
+ * @example defaultRoles({ roles: ['admin'] }) // ['admin']
+ */
 export function defaultRoles(data: Record<string, unknown>): string[] | undefined {
   const roles = own(data, 'roles');
   return Array.isArray(roles) && roles.every((r) => typeof r === 'string') ? roles as string[] : undefined;
 }
 
-/** Checks what `userIdOf` gave: a user id outside the anonymous namespace, or undefined. */
+/**
+ * Checks what `userIdOf` gave: a user id outside the anonymous namespace, or undefined; anything
+ * else is `invalid_request`.
+ *
+ * @example checkedUserId(userIdOf(data)) // 'u1' or undefined
+ */
 export function checkedUserId(userId: unknown): string | undefined {
   if (userId === undefined) return undefined;
   if (typeof userId !== 'string' || userId.length === 0) {

@@ -95,7 +95,8 @@ export function compatSession(layer: SessionLayer, options: CompatOptions) {
     let inFlight = 0;
     const control: CompatControl = { run, id, cookie };
     let bag = new CompatBag(control, initial);
-    let snapshot = JSON.stringify(dataOf(bag));
+    /** The bag's data as last loaded or stored: a bag that differs at the end is saved. */
+    let snapshot = '';
 
     function setBag(next: CompatBag): void {
       bag = next;
