@@ -330,6 +330,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('refreshGrace', '10s', 'how long a just-rotated refresh token still yields the same new pair (concurrent tabs)', duration(0)),
   spec('reauthMaxAge', '10m', 're-authentication freshness: a session is fresh (sudo mode) when its last authentication is at most this old; the default maxAge of recentAuth checks', duration(1000)),
   spec('insecureCookies', 'false', 'plain-HTTP cookie names and no Secure flag, for local development only', boolean(), 'boolean'),
+  spec('clearSiteData', 'false', 'send Clear-Site-Data: "cookies" with logout; browsers then delete every cookie of the registrable domain (all subdomains) and HTTP auth credentials, other applications\' too', boolean(), 'boolean'),
   spec('trustProxy', 'false', 'take the client IP from X-Forwarded-For (true: one proxy, or a number of proxies)', trustProxy()),
   spec('publicUrl', null, "the service's own origin as browsers see it (default http://<host>:<port>)", optionalUrl()),
   spec('allowedOrigins', null, "comma-separated origins whose cookie-authenticated writes pass the CSRF origin check (default: the service's own origin)", origins()),
@@ -394,6 +395,8 @@ export interface ServiceConfig {
   /** Re-authentication freshness: the longest time since the last authentication of a fresh session. */
   reauthMaxAge: number;
   insecureCookies: boolean;
+  /** Logout sends `Clear-Site-Data: "cookies"` (the whole registrable domain's cookies). */
+  clearSiteData: boolean;
   trustProxy: boolean | number;
   publicUrl: string | null;
   /** Empty: the service's own origin only. */
