@@ -42,6 +42,7 @@ const LABELS = {
   'fastify-free': 'fastify + sessionkit, validation free', 'express-free': 'express + sessionkit, validation free',
 };
 const SECRET = 'bench-secret-bench-secret-bench-secret!';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BARE_COOKIE = `__Host-sessionkit=sk_${'a'.repeat(43)}.${'b'.repeat(43)}; sessionkit-csrf=${'c'.repeat(43)}`;
 
 if (process.argv[2] === '--serve' && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -96,7 +97,7 @@ export async function run({ log }) {
 }
 
 /** Starts one variant in a child process and logs a client in; resolves with its URL and cookie. */
-function start(variant) {
+export function start(variant) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [new URL(import.meta.url).pathname, '--serve', variant], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
     let buffered = '';
@@ -134,7 +135,7 @@ function serverCpu(server) {
   });
 }
 
-async function load(autocannon, server, seconds) {
+export async function load(autocannon, server, seconds) {
   const cpuBefore = await serverCpu(server);
   const result = await autocannon({
     url: `${server.url}/protected`, connections: CONNECTIONS, duration: seconds,
@@ -183,6 +184,25 @@ function validationFree(sessions) {
   sessions.validate = (token, ctx) => (ready !== null ? Promise.resolve(ready) : real(token, ctx).then((s) => (ready = s)));
 }
 
+/** sessionkit's store for a variant: Redis for the `-redis` rows (a prefix of its own), else memory. */
+async function benchStore(variant) {
+  if (!variant.endsWith('-redis')) {
+    const { memoryStore } = await import(new URL('index.js', dist).href);
+    return memoryStore();
+  }
+  const { redisStore } = await import(new URL('stores/redis.js', dist).href);
+  return redisStore({ url: REDIS_URL, prefix: `bench-http-${process.pid}:` });
+}
+
+/** connect-redis on node-redis, the store express-session and @fastify/session users put on Redis. */
+async function connectRedisStore() {
+  const { createClient } = await import('redis');
+  const { RedisStore } = await import('connect-redis');
+  const client = createClient({ url: REDIS_URL });
+  await client.connect();
+  return new RedisStore({ client, prefix: `bench-http-peer-${process.pid}:` });
+}
+
 async function fastifyApp(variant) {
   const { default: Fastify } = await import('fastify');
   const app = Fastify({ logger: false });
@@ -196,10 +216,10 @@ async function fastifyApp(variant) {
   } else if (variant === 'fastify-hash') {
     app.post('/login', async () => ({ ok: true }));
     app.get('/protected', async (req) => ({ userId: hashSecretOf(req.headers.cookie) }));
-  } else if (variant === 'fastify-sessionkit' || variant === 'fastify-free') {
-    const { createSessionManager, memoryStore } = await import(new URL('index.js', dist).href);
+  } else if (variant === 'fastify-sessionkit' || variant === 'fastify-free' || variant === 'fastify-sessionkit-redis') {
+    const { createSessionManager } = await import(new URL('index.js', dist).href);
     const { sessionkitFastify, login } = await import(new URL('http/adapters/fastify.js', dist).href);
-    const sessions = createSessionManager({ store: memoryStore() });
+    const sessions = createSessionManager({ store: await benchStore(variant) });
     if (variant === 'fastify-free') validationFree(sessions);
     await app.register(sessionkitFastify, { sessions });
     app.post('/login', async (_req, reply) => {
@@ -211,7 +231,8 @@ async function fastifyApp(variant) {
     const { default: cookie } = await import('@fastify/cookie');
     const { default: session } = await import('@fastify/session');
     await app.register(cookie);
-    await app.register(session, { secret: SECRET, cookie: { secure: false }, saveUninitialized: false });
+    const store = variant === 'fastify-session-redis' ? await connectRedisStore() : undefined;
+    await app.register(session, { secret: SECRET, cookie: { secure: false }, saveUninitialized: false, ...(store ? { store } : {}) });
     app.post('/login', async (req) => {
       req.session.set('userId', 'u1');
       return { ok: true };
@@ -239,10 +260,10 @@ async function expressApp(variant) {
   } else if (variant === 'express-hash') {
     app.post('/login', (_req, res) => res.json({ ok: true }));
     app.get('/protected', (req, res) => res.json({ userId: hashSecretOf(req.headers.cookie) }));
-  } else if (variant === 'express-sessionkit' || variant === 'express-free') {
-    const { createSessionManager, memoryStore } = await import(new URL('index.js', dist).href);
+  } else if (variant === 'express-sessionkit' || variant === 'express-free' || variant === 'express-sessionkit-redis') {
+    const { createSessionManager } = await import(new URL('index.js', dist).href);
     const { sessionkit, requireSession, login } = await import(new URL('http/adapters/express.js', dist).href);
-    const sessions = createSessionManager({ store: memoryStore() });
+    const sessions = createSessionManager({ store: await benchStore(variant) });
     if (variant === 'express-free') validationFree(sessions);
     app.use(sessionkit({ sessions }));
     app.post('/login', async (_req, res) => {
@@ -252,7 +273,8 @@ async function expressApp(variant) {
     app.get('/protected', requireSession(), (req, res) => res.json({ userId: req.session.userId }));
   } else {
     const { default: session } = await import('express-session');
-    app.use(session({ secret: SECRET, resave: false, saveUninitialized: false }));
+    const store = variant === 'express-session-redis' ? await connectRedisStore() : undefined;
+    app.use(session({ secret: SECRET, resave: false, saveUninitialized: false, ...(store ? { store } : {}) }));
     app.post('/login', (req, res) => {
       req.session.userId = 'u1';
       res.json({ ok: true });

@@ -195,7 +195,7 @@ export function printTargets(log, checks, options = {}) {
   return missed;
 }
 
-function printMarkdown(log, lines, rightAligned) {
+export function printMarkdown(log, lines, rightAligned) {
   const widths = lines[0].map((_, c) => Math.max(...lines.map((l) => String(l[c] ?? '').length)));
   const cell = (v, c) => (rightAligned[c] ? String(v).padStart(widths[c]) : String(v).padEnd(widths[c]));
   log(`| ${lines[0].map(cell).join(' | ')} |`);

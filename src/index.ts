@@ -15,12 +15,12 @@ export { tokenFingerprint, hashSecret } from './tokens/opaque.js';
 export { memoryStore } from './stores/memory.js';
 // JWT access tokens, refresh tokens and the key ring (issue 3)
 export type { CreateSessionWithTokenType } from './core/manager.js';
-export type { JwtOptions, JwtSessionOptions, RevocationCheck, IssuedJwtSession } from './tokens/jwt-sessions.js';
+export type { JwtOptions, JwtSessionOptions, RevocationCheck, IssuedJwtSession } from './core/jwt/sessions.js';
 export { JWT_ALGORITHMS } from './tokens/jwt-algorithms.js';
 export type { JwtAlgorithm } from './tokens/jwt-algorithms.js';
 export { createAccessTokenVerifier, looksLikeJwt } from './tokens/jwt-verify.js';
 export type { AccessTokenClaims, AccessTokenVerifier, VerificationKey, JwtRejectReason } from './tokens/jwt-verify.js';
-export type { SigningKeyInfo, KeyState, ImportKeyInput } from './tokens/keyring.js';
+export type { SigningKeyInfo, KeyState, ImportKeyInput } from './core/jwt/keyring.js';
 // Re-authentication freshness, "sudo mode" (issue 12)
 export { isFresh, checkFreshness, reauthenticationRequired, DEFAULT_REAUTH_MAX_AGE } from './core/freshness.js';
 export type { FreshnessRequirement, FreshnessVerdict, RecentAuthInput, ReauthPolicyInput, RoleFreshnessRule } from './core/freshness.js';

@@ -1,9 +1,6 @@
-import type { AuditEvent } from '../core/types.js';
+import type { AuditEvent, AuditSink } from '../core/types.js';
 
-/** Where audit events go besides the store: a log, a live stream, a test's array. */
-export interface AuditSink {
-  write(event: AuditEvent): void | Promise<void>;
-}
+export type { AuditSink };
 
 /**
  * Sends every event to a pino logger as one structured line at `info` (rejections at `warn`).

@@ -311,7 +311,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('storePrefix', 'sessionkit', 'key prefix (Redis, Memcached) or schema (PostgreSQL) inside the store, so several deployments can share one server', text(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, 'a letter then up to 62 letters, digits or underscores')),
   spec('idleTimeout', '30m', 'idle timeout (sliding)', duration(1)),
   spec('absoluteTimeout', '8h', 'absolute session lifetime', duration(1)),
-  spec('touchInterval', '60s', 'sliding expiry is written at most once per interval', duration(0)),
+  spec('touchInterval', '60s', 'sliding expiry is written at most once per interval (capped per session at a quarter of its idle timeout)', duration(0)),
   spec('renewGrace', '10s', 'how long a renewed token still works', duration(0)),
   spec('maxSessionsPerUser', null, 'per-user session limit (none by default)', optionalInteger(1, 100_000)),
   spec('rolePolicies', null, 'per-role policies, JSON: {"admin":{"idleTimeout":"10m","absoluteTimeout":"1h","reauthMaxAge":"12h","reauthMethods":["totp"]}}; among a session\'s roles the most restrictive value wins', rolePolicies()),
@@ -330,6 +330,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('refreshGrace', '10s', 'how long a just-rotated refresh token still yields the same new pair (concurrent tabs)', duration(0)),
   spec('reauthMaxAge', '10m', 're-authentication freshness: a session is fresh (sudo mode) when its last authentication is at most this old; the default maxAge of recentAuth checks', duration(1000)),
   spec('insecureCookies', 'false', 'plain-HTTP cookie names and no Secure flag, for local development only', boolean(), 'boolean'),
+  spec('clearSiteData', 'false', 'send Clear-Site-Data: "cookies" with logout; browsers then delete every cookie of the registrable domain (all subdomains) and HTTP auth credentials, other applications\' too', boolean(), 'boolean'),
   spec('trustProxy', 'false', 'take the client IP from X-Forwarded-For (true: one proxy, or a number of proxies)', trustProxy()),
   spec('publicUrl', null, "the service's own origin as browsers see it (default http://<host>:<port>)", optionalUrl()),
   spec('allowedOrigins', null, "comma-separated origins whose cookie-authenticated writes pass the CSRF origin check (default: the service's own origin)", origins()),
@@ -394,6 +395,8 @@ export interface ServiceConfig {
   /** Re-authentication freshness: the longest time since the last authentication of a fresh session. */
   reauthMaxAge: number;
   insecureCookies: boolean;
+  /** Logout sends `Clear-Site-Data: "cookies"` (the whole registrable domain's cookies). */
+  clearSiteData: boolean;
   trustProxy: boolean | number;
   publicUrl: string | null;
   /** Empty: the service's own origin only. */

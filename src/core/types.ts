@@ -93,6 +93,14 @@ export interface AuditEvent {
   tokenFingerprint?: string | null;
 }
 
+/**
+ * Where audit events go besides the store: a log, a live stream, a test's array. Declared in the
+ * core (the manager's port for audit), implemented in src/audit/sink.ts and by applications.
+ */
+export interface AuditSink {
+  write(event: AuditEvent): void | Promise<void>;
+}
+
 /** An audit event as a store keeps it: with its place in the stream and the hash chain. */
 export interface StoredAuditEvent extends AuditEvent {
   seq: number;

@@ -24,6 +24,13 @@ export interface HttpOptions {
   allowedOrigins?: string[];
   /** Absolute session lifetime in ms: no cookie outlives it. */
   absoluteTimeout?: number;
+  /**
+   * Send `Clear-Site-Data: "cookies"` with logout. Off by default: browsers then delete every
+   * cookie of the response's registrable domain (`example.org` and all its subdomains, http and
+   * https), and HTTP authentication credentials, so other applications and an identity provider on
+   * the same site lose theirs too. Turn it on only when this application owns the whole site.
+   */
+  clearSiteData?: boolean;
 }
 
 /** Request headers as Node, Fastify and Express give them: names in lowercase. */
@@ -162,8 +169,8 @@ export function csrfCookie(csrfToken: string, maxAgeMs: number, opts: HttpOption
 }
 
 /**
- * Expired session and CSRF cookies, for logout and for answering a dead session. Pair with
- * `Clear-Site-Data: "cookies"` on logout.
+ * Expired session and CSRF cookies, for logout and for answering a dead session. With the
+ * `clearSiteData` option, logout adds `Clear-Site-Data: "cookies"` (see `logoutHeaders`).
  *
  * @example res.setHeader('Set-Cookie', clearSessionCookies(opts))
  */
@@ -173,6 +180,17 @@ export function clearSessionCookies(opts: HttpOptions): string[] {
     serializeCookie(sessionCookieName(opts), '', { ...expired, httpOnly: true }),
     serializeCookie(CSRF_COOKIE_NAME, '', { ...expired, httpOnly: false }),
   ];
+}
+
+/**
+ * The headers of a logout response besides its expired cookies: `no-store`, and
+ * `Clear-Site-Data: "cookies"` only when the `clearSiteData` option is on (it clears every cookie
+ * of the whole registrable domain, not only sessionkit's).
+ *
+ * @example reply.headers(logoutHeaders(opts)).header('set-cookie', clearSessionCookies(opts))
+ */
+export function logoutHeaders(opts: HttpOptions): Record<string, string> {
+  return opts.clearSiteData === true ? { 'Cache-Control': 'no-store', 'Clear-Site-Data': '"cookies"' } : { 'Cache-Control': 'no-store' };
 }
 
 /**

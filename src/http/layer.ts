@@ -3,7 +3,7 @@ import { parseRecentAuth, requirementFor, type RecentAuthInput, type RoleFreshne
 import type { CreateSessionInput, IssuedSession, ReauthenticatedSession, ReauthenticateInput, SessionManager } from '../core/manager.js';
 import type { RequestContext, Session } from '../core/types.js';
 import {
-  clearSessionCookies, clientIp, csrfCookie, extractToken, headerValue, isUnsafeMethod, normalizeOrigin, sessionCookie,
+  clearSessionCookies, clientIp, csrfCookie, extractToken, headerValue, isUnsafeMethod, logoutHeaders, normalizeOrigin, sessionCookie,
   sessionCookieName, warnIfInsecure, CSRF_COOKIE_NAME, type HeaderBag, type HttpOptions,
 } from './core.js';
 import { enforceCsrf } from './csrf.js';
@@ -112,6 +112,7 @@ export function createSessionLayer(options: SessionLayerOptions) {
     insecureCookies: options.insecureCookies === true,
     trustProxy: options.trustProxy ?? false,
     absoluteTimeout: options.absoluteTimeout ?? sessions.options.absoluteTimeout,
+    clearSiteData: options.clearSiteData === true,
   };
   const cookieName = sessionCookieName(http);
   let configuredOrigins: string[] | null = null;
@@ -217,14 +218,17 @@ export function createSessionLayer(options: SessionLayerOptions) {
     return { issued, csrfToken, changes: { headers: { 'Cache-Control': NO_STORE }, cookies } };
   }
 
-  /** Ends the request's session and tells the browser to forget it. */
+  /**
+   * Ends the request's session and tells the browser to forget it: expired cookies, and
+   * `Clear-Site-Data: "cookies"` only with the `clearSiteData` option (it wipes every cookie of the
+   * registrable domain). `clearSiteData: false` here leaves it out even then, for a logout that a
+   * new session follows in the same response (the header would wipe the new cookie too).
+   */
   async function logout(state: RequestState, opts: { reason?: string; clearSiteData?: boolean } = {}): Promise<{ revoked: boolean; changes: ResponseChanges }> {
     const revoked = state.session ? await sessions.revoke(state.session.id, { ...plain(state.ctx), reason: opts.reason ?? 'logout' }) : false;
     state.session = null;
     state.token = null;
-    const headers: Record<string, string> = { 'Cache-Control': NO_STORE };
-    // Clear-Site-Data wipes every cookie of the origin, so it is left out when a new session follows at once.
-    if (opts.clearSiteData !== false) headers['Clear-Site-Data'] = '"cookies"';
+    const headers = opts.clearSiteData === false ? { 'Cache-Control': NO_STORE } : logoutHeaders(http);
     return { revoked, changes: { headers, cookies: clearSessionCookies(http) } };
   }
 

@@ -73,6 +73,7 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
   const limiter = deps.limiter ?? await createLimiter(config, rawStore);
   const http: HttpOptions & { trustProxy: boolean | number } = {
     insecureCookies: config.insecureCookies, trustProxy: config.trustProxy, absoluteTimeout: config.absoluteTimeout,
+    clearSiteData: config.clearSiteData,
   };
   warnIfInsecure(http, (m) => logger.warn(m));
   for (const warning of config.warnings) logger.warn(warning);

@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import type { ServiceConfig } from '../config/schema.js';
 import { resolveMasterKey } from '../config/master-key.js';
+import { ConfigError } from '../config/load.js';
 import { openStore } from '../config/store.js';
+import { isSessionError } from '../core/errors.js';
 import { SERVICE_RECORD, type ServiceAnnouncement } from './announcement.js';
 import { bootstrapAdminKey } from './bootstrap.js';
 import { buildServer } from './build.js';
@@ -41,6 +43,7 @@ export async function startServer(given: ServiceConfig): Promise<RunningServer> 
     await store.ping();
     if (!config.adminKey) adminKey = await bootstrapAdminKey(store);
     app = await buildServer(config, { store });
+    await checkSigningKeys(app.sessionService.sessions);
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await app?.close().catch(() => {});
@@ -76,6 +79,20 @@ export async function startServer(given: ServiceConfig): Promise<RunningServer> 
     return closing;
   };
   return adminKey ? { url, close, adminKey } : { url, close };
+}
+
+/**
+ * Refuses to start when the configured master key cannot decrypt the store's signing keys (a
+ * restart with another `SESSIONKIT_MASTER_KEY`, or instances configured differently): a
+ * configuration error (exit 2, one line naming the key), not a 503 at the first JWT login.
+ */
+async function checkSigningKeys(sessions: { keys: { check(): Promise<void> } }): Promise<void> {
+  try {
+    await sessions.keys.check();
+  } catch (err) {
+    if (isSessionError(err, 'invalid_request')) throw new ConfigError(`invalid ${err.message}`, 'masterKey');
+    throw err;
+  }
 }
 
 /** A store URL fit for a log line: any password replaced. */

@@ -181,6 +181,35 @@ export function storeSuite(label: string, makeStore: () => Promise<SessionStore>
       expect(counted.calls.get).toBe(51);
     });
 
+    it('never idles out a session used more often than its idle timeout, even when touchInterval is longer (global policy)', async () => {
+      // idleTimeout 3s with the default touchInterval of 60s: the sliding write must still land in time.
+      const sessions = manager({ idleTimeout: '3s' });
+      const { token } = await sessions.create({ userId: 'u' });
+      for (let i = 0; i < 30; i += 1) {
+        clock.advance(2000);
+        const seen = await sessions.validate(token);
+        expect(seen.idleExpiresAt.getTime()).toBeGreaterThan(clock.now());
+      }
+      const stored = await sessions.validate(token);
+      expect(stored.idleExpiresAt.getTime() - clock.now()).toBeGreaterThan(2000);
+      clock.advance(3000);
+      const err = await expectCode(sessions.validate(token), 'session_expired');
+      expect(err.details.expiry).toBe('idle');
+    });
+
+    it('never idles out a session used more often than the idle timeout of its role policy', async () => {
+      const sessions = manager({ touchInterval: '60s', roles: { admin: { idleTimeout: '30s' } } });
+      const { token, session } = await sessions.create({ userId: 'u', roles: ['admin'] });
+      expect(session.idleTimeout).toBe(30_000);
+      for (let i = 0; i < 30; i += 1) {
+        clock.advance(20_000);
+        await sessions.validate(token);
+      }
+      clock.advance(30_000);
+      const err = await expectCode(sessions.validate(token), 'session_expired');
+      expect(err.details.expiry).toBe('idle');
+    });
+
     it('renews a token: the new one works, the old one only within the grace window', async () => {
       const sessions = manager({ renewGrace: '10s' });
       const first = await sessions.create({ userId: 'u' });

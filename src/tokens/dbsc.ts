@@ -25,7 +25,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { stringifySetCookie, type SerializeOptions } from 'cookie';
 import { calculateJwkThumbprint, compactVerify, decodeJwt, decodeProtectedHeader, errors as joseErrors, importJWK, type JWK } from 'jose';
-import { SessionError } from '../core/errors.js';
+import { SessionError } from '../base/errors.js';
 
 /** The algorithms the draft allows for session keys. */
 export const DBSC_ALGORITHMS = ['ES256', 'RS256'] as const;

@@ -19,7 +19,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { calculateJwkThumbprint, EmbeddedJWK, errors as joseErrors, jwtVerify, type JWK } from 'jose';
-import { SessionError } from '../core/errors.js';
+import { SessionError } from '../base/errors.js';
 
 /** The JWS algorithms a DPoP proof may use. `Ed25519` is the fully-specified name of `EdDSA` (RFC 9864). */
 export const DPOP_ALGORITHMS = ['ES256', 'EdDSA', 'Ed25519', 'RS256', 'PS256'] as const;

@@ -4,7 +4,7 @@
  * only select the key's own algorithm, never another (no algorithm confusion).
  */
 import { createHmac, createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, randomBytes, sign, timingSafeEqual, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { SessionError } from '../core/errors.js';
+import { SessionError } from '../base/errors.js';
 
 export type JwtAlgorithm = 'EdDSA' | 'ES256' | 'RS256' | 'HS256';
 

@@ -3,7 +3,6 @@
  * `iss aud sub sid jti iat exp roles` (plus `auth_time`, and `amr` when known).
  */
 import { createHmac } from 'node:crypto';
-import type { StoredSession } from '../core/types.js';
 import type { JwtAlgorithm, Signer } from './jwt-algorithms.js';
 import type { AccessTokenClaims } from './jwt-verify.js';
 
@@ -12,6 +11,22 @@ export interface SigningKey {
   kid: string;
   alg: JwtAlgorithm;
   sign: Signer;
+}
+
+/**
+ * The facts of a session that its access token states: a structural subset of the core's
+ * `StoredSession`, so that this format module does not depend on the core.
+ */
+export interface AccessTokenSubject {
+  id: string;
+  userId: string;
+  roles: string[];
+  generation: number;
+  lastSeenAt: number;
+  idleExpiresAt: number;
+  absoluteExpiresAt: number;
+  authenticatedAt: number;
+  authMethods: string[];
 }
 
 /** Largest share of the lifetime taken off as jitter, so clients do not refresh in lockstep. */
@@ -40,7 +55,7 @@ export function encodeAccessToken(key: SigningKey, claims: AccessTokenClaims): s
  *
  * @example accessTokenClaims(record, { issuer, audience, ttl: 300_000, derivationKey })
  */
-export function accessTokenClaims(record: StoredSession, options: { issuer: string; audience: string; ttl: number; derivationKey: Buffer }): AccessTokenClaims {
+export function accessTokenClaims(record: AccessTokenSubject, options: { issuer: string; audience: string; ttl: number; derivationKey: Buffer }): AccessTokenClaims {
   const derived = createHmac('sha256', options.derivationKey).update(`${record.id}.${record.generation}`).digest();
   const jitter = (derived.readUInt16BE(16) / 0xffff) * ACCESS_TOKEN_JITTER;
   const issuedAt = record.lastSeenAt;

@@ -4,7 +4,7 @@
  * be moved to another key record without failing to decrypt.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { SessionError } from '../core/errors.js';
+import { SessionError } from '../base/errors.js';
 
 export interface EncryptedBlob {
   /** Format marker, so a later scheme can be told apart. */

@@ -1,11 +1,11 @@
 /**
  * The verified-token cache: an access token seen again costs one SHA-256 and one Map lookup
  * instead of a signature check. Keyed by the token's hash (the cache never holds a token), bounded
- * (core/bounded-map.ts: entries not used lately leave first), never answers past the token's `exp`, and is emptied whenever the
+ * (base/bounded-map.ts: entries not used lately leave first), never answers past the token's `exp`, and is emptied whenever the
  * key ring changes. Revocation is checked on every hit by the caller, as on a miss.
  */
 import { hash } from 'node:crypto';
-import { boundedMap } from '../core/bounded-map.js';
+import { boundedMap } from '../base/bounded-map.js';
 import type { AccessTokenClaims } from './jwt-verify.js';
 
 export interface CachedToken {

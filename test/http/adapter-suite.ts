@@ -242,7 +242,7 @@ export function adapterSuite(label: string, makeApp: MakeApp): void {
       expect((await sessions.listForUser('victim'))).toHaveLength(2);
     });
 
-    it('logs out: revokes the session, expires both cookies and sends Clear-Site-Data', async () => {
+    it('logs out: revokes the session and expires both cookies, without Clear-Site-Data by default', async () => {
       const { client, login, audit } = await setup();
       const { cookie, csrf } = await login();
       const res = await client.call('POST', '/logout', { headers: { cookie, host: HOST, origin: ORIGIN, 'x-csrf-token': csrf, 'user-agent': 'suite-agent/1.0' } });
@@ -250,7 +250,8 @@ export function adapterSuite(label: string, makeApp: MakeApp): void {
       expect(res.body.revoked).toBe(true);
       const revokedEvent = audit.events.find((e) => e.type === 'session.revoked' && e.reason === 'logout');
       expect(revokedEvent).toMatchObject({ userId: 'alice', userAgent: 'suite-agent/1.0' });
-      expect(res.header('clear-site-data')).toBe('"cookies"');
+      // Clear-Site-Data would wipe every cookie of the registrable domain, other applications' too.
+      expect(res.header('clear-site-data')).toBeUndefined();
       expect(res.header('cache-control')).toBe('no-store');
       for (const name of ['__Host-sessionkit', 'sessionkit-csrf']) {
         const c = res.cookies.find((v) => v.startsWith(`${name}=`))!;
@@ -258,6 +259,15 @@ export function adapterSuite(label: string, makeApp: MakeApp): void {
         expect(cookieValue([c], name)).toBe('');
       }
       expect((await client.call('GET', '/me', { headers: { cookie, host: HOST } })).body.error).toBe('session_revoked');
+    });
+
+    it('sends Clear-Site-Data: "cookies" on logout only when the clearSiteData option is on', async () => {
+      const { client, login } = await setup({ clearSiteData: true });
+      const { cookie, csrf } = await login();
+      const res = await client.call('POST', '/logout', { headers: { cookie, host: HOST, origin: ORIGIN, 'x-csrf-token': csrf } });
+      expect(res.status).toBe(200);
+      expect(res.header('clear-site-data')).toBe('"cookies"');
+      expect(res.cookies.some((c) => c.startsWith('__Host-sessionkit=;'))).toBe(true);
     });
 
     it('logs out other devices and keeps the current one', async () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
 import { memoryStore } from '../../src/stores/memory.js';
-import type { StoredSigningKey } from '../../src/tokens/keyring.js';
+import type { StoredSigningKey } from '../../src/core/jwt/keyring.js';
 import { AUDIENCE, ISSUER, decode, expectCode, setup } from './helpers.js';
 
 const kidOf = (token: string): string => decode(token).header.kid as string;

@@ -15,7 +15,7 @@ import { postgresStore } from '../../src/stores/postgres.js';
 import { redisStore } from '../../src/stores/redis.js';
 import { sqliteStore } from '../../src/stores/sqlite.js';
 import { fakeClock } from '../../src/testing/index.js';
-import type { IssuedJwtSession } from '../../src/tokens/jwt-sessions.js';
+import type { IssuedJwtSession } from '../../src/core/jwt/sessions.js';
 import { closeAdminPool, DATABASE_URL, dropSchema, randomSchema } from '../helpers/pg-env.js';
 import { deleteByPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis-env.js';
 

@@ -23,8 +23,11 @@ declare global {
 export interface ExpressSessionkitOptions extends SessionLayerOptions {
   /**
    * Give `req.session` the express-session shape (`regenerate`, `destroy`, `save`, `reload`,
-   * `touch`, data as properties), for apps migrating from express-session. See README. Unless
-   * `csrf` is set, compat mode checks CSRF by origin only (`'origin-only'`).
+   * `touch`, `cookie`, data as properties, and `req.sessionID`), for apps migrating from
+   * express-session, passport and connect-flash included. A bag with data and no user is an
+   * anonymous session (`ANONYMOUS_USER_PREFIX`); a user appearing in a bag is a login without
+   * fixation. See README, "Migrating from express-session". Unless `csrf` is set, compat mode
+   * checks CSRF by origin only (`'origin-only'`).
    */
   expressSessionCompat?: boolean | CompatOptions;
 }
@@ -215,7 +218,8 @@ export function requireRole(role: string, options: RequireSessionOptions = {}): 
   const needSession = requireSession(options);
   return function requireRoleMiddleware(req, res, next) {
     needSession(req, res, () => {
-      if (req.session?.roles.includes(role)) {
+      // The validated session, not req.session: in compat mode that is the express-session bag.
+      if (stateOf(req).state.session?.roles.includes(role)) {
         next();
         return;
       }
@@ -279,7 +283,8 @@ export async function login(res: Response, input: LoginInput): Promise<IssuedSes
 }
 
 /**
- * Logs out: revokes the session, expires both cookies and sends `Clear-Site-Data: "cookies"`.
+ * Logs out: revokes the session and expires both cookies (plus `Clear-Site-Data: "cookies"` with
+ * the `clearSiteData` option).
  *
  * @example app.post('/logout', async (req, res) => { await logout(res); res.redirect(303, '/login'); });
  */
@@ -334,4 +339,5 @@ export async function csrfToken(req: Request): Promise<string | null> {
 export function requestState(req: Request): { layer: SessionLayer; state: RequestState } {
   return stateOf(req);
 }
-export type { CompatOptions, CompatSession, CompatSessionMethods } from './express-compat.js';
+export type { CompatCookie, CompatOptions, CompatSession, CompatSessionMethods } from './express-compat.js';
+export { ANONYMOUS_USER_PREFIX, isAnonymousUserId } from './express-compat.js';

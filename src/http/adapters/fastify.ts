@@ -167,7 +167,8 @@ export async function login(reply: FastifyReply, input: LoginInput): Promise<Iss
 }
 
 /**
- * Logs out: revokes the session, expires both cookies, sends `Clear-Site-Data: "cookies"`.
+ * Logs out: revokes the session and expires both cookies (plus `Clear-Site-Data: "cookies"` with
+ * the `clearSiteData` option).
  *
  * @example app.post('/logout', async (req, reply) => { await logout(reply); return reply.code(204).send(); });
  */

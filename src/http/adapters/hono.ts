@@ -179,7 +179,8 @@ export async function login(c: Context, input: LoginInput): Promise<IssuedSessio
 }
 
 /**
- * Logs out: revokes the session, expires both cookies, sends `Clear-Site-Data: "cookies"`.
+ * Logs out: revokes the session and expires both cookies (plus `Clear-Site-Data: "cookies"` with
+ * the `clearSiteData` option).
  *
  * @example app.post('/logout', async (c) => { await logout(c); return c.body(null, 204); });
  */

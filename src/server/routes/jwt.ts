@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { serialize as serializeCookie } from 'cookie';
 import { SessionError, TOKEN_ERROR_CODES } from '../../core/errors.js';
-import type { IssuedJwtSession } from '../../tokens/jwt-sessions.js';
+import type { IssuedJwtSession } from '../../core/jwt/sessions.js';
 import { checkOrigin, clearSessionCookies, CSRF_HEADER, csrfCookie, headerValue, NO_STORE_HEADERS, readCookie, sessionCookie, type HttpOptions } from '../../http/core.js';
 import { refreshTokenParser } from '../../tokens/refresh.js';
 import { tokenFingerprint } from '../../tokens/opaque.js';

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { SessionError } from '../../core/errors.js';
 import type { SessionManager } from '../../core/manager.js';
 import type { Session } from '../../core/types.js';
-import { clearSessionCookies, csrfCookie, NO_STORE_HEADERS, sessionCookie, type HttpOptions } from '../../http/core.js';
+import { clearSessionCookies, csrfCookie, logoutHeaders, NO_STORE_HEADERS, sessionCookie, type HttpOptions } from '../../http/core.js';
 import type { ServiceAuth } from '../auth.js';
 import type { ServiceMetrics } from '../metrics.js';
 import { jwtJson, refreshedSchema, setJwtCookies } from './jwt.js';
@@ -156,7 +156,7 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
   }, async (request, reply) => {
     const { session } = await auth.session(request, reply);
     await sessions.revoke(session.id, { ...auth.context(request), reason: 'logout' });
-    reply.header('set-cookie', clearSessionCookies(deps.http)).header('clear-site-data', '"cookies"').code(204);
+    reply.header('set-cookie', clearSessionCookies(deps.http)).headers(logoutHeaders(deps.http)).code(204);
   });
 
   app.get('/v1/sessions', {
@@ -210,7 +210,7 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
     if (!target || target.userId !== caller.session.userId || !(await sessions.revoke(id, { ...auth.context(request), reason: 'logout' }))) {
       return reply.code(404).headers(NO_STORE_HEADERS).send({ error: notFound.code, message: notFound.message });
     }
-    if (id === caller.session.id) reply.header('set-cookie', clearSessionCookies(deps.http)).header('clear-site-data', '"cookies"');
+    if (id === caller.session.id) reply.header('set-cookie', clearSessionCookies(deps.http)).headers(logoutHeaders(deps.http));
     return reply.code(204).send();
   });
 }

@@ -13,7 +13,7 @@
  * sends none is never considered healthy, and every session costs one lookup per `staleness`
  * window. Either way a revocation made anywhere is honoured within `staleness`.
  */
-import { boundedMap } from '../core/bounded-map.js';
+import { boundedMap } from '../bounded-map.js';
 
 export interface RevocationCacheOptions {
   now: () => number;
