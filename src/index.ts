@@ -25,3 +25,14 @@ export type { SigningKeyInfo, KeyState, ImportKeyInput } from './core/jwt/keyrin
 export { isFresh, checkFreshness, reauthenticationRequired, DEFAULT_REAUTH_MAX_AGE } from './core/freshness.js';
 export type { FreshnessRequirement, FreshnessVerdict, RecentAuthInput, ReauthPolicyInput, RoleFreshnessRule } from './core/freshness.js';
 export type { ReauthenticateInput, ReauthenticatedSession } from './core/manager.js';
+// Proof-of-possession protocols (issue 19): DPoP proof verification (RFC 9449) and DBSC wire formats
+export { verifyDpopProof, DpopError, dpopChallenge, normaliseHtu, accessTokenHash, jwkThumbprint, DPOP_ALGORITHMS } from './tokens/dpop.js';
+export type { DpopAlgorithm, DpopRejectReason, DpopNonceSource, VerifyDpopProofOptions, VerifiedDpopProof } from './tokens/dpop.js';
+export {
+  DbscError, DBSC_ALGORITHMS, DBSC_HEADERS, registrationHeader, challengeHeader, sessionInstructions, parseSfStringHeader,
+  newDbscChallenge, hashDbscChallenge, verifyRegistrationProof, verifyRefreshProof,
+} from './tokens/dbsc.js';
+export type {
+  DbscAlgorithm, DbscRejectReason, BoundKey, RegistrationHeaderOptions, SessionInstructions, SessionInstructionsOptions,
+  RegistrationProofOptions, RefreshProofOptions,
+} from './tokens/dbsc.js';

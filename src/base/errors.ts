@@ -24,6 +24,12 @@ export const ERROR_STATUS = {
   invalid_request: 400,
   version_conflict: 409,
   session_limit_reached: 409,
+  /** A DPoP proof (RFC 9449) that fails a check; answered with `WWW-Authenticate: DPoP`. */
+  invalid_dpop_proof: 401,
+  /** The server wants a DPoP proof carrying its current nonce (RFC 9449 §9); sent with `DPoP-Nonce`. */
+  use_dpop_nonce: 401,
+  /** A DBSC proof (`dbsc+jwt`) that fails a check: wrong key, challenge, audience or time. */
+  invalid_dbsc_proof: 401,
 } as const;
 
 export type SessionErrorCode = keyof typeof ERROR_STATUS;
