@@ -15,6 +15,7 @@ export type { OidcIdentity } from './session-index.js';
 export { logoutTokenFromBody, backchannelResponse } from './form.js';
 export { checkReturnTo } from './return-to.js';
 export { rolesFromClaims } from './roles.js';
+export { oidcUserId, issuerTag } from './user-id.js';
 export { oidcExpress } from './express.js';
 export type { ExpressOidcHandlers } from './express.js';
 export { oidcFastify } from './fastify.js';

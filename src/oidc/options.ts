@@ -3,6 +3,7 @@ import { SessionError } from '../core/errors.js';
 import type { SessionManager } from '../core/manager.js';
 import { parseReturnToList } from './return-to.js';
 import { parseRoleMapping, type RoleMapping } from './roles.js';
+import { namespacedUserId, userIdFromClaim } from './user-id.js';
 
 /** The claims of a validated ID Token, as openid-client returns them. */
 export type IdTokenClaims = Record<string, unknown> & { iss: string; sub: string; aud: string | string[]; sid?: string };
@@ -36,7 +37,17 @@ export interface OidcOptions {
    * default target. Default: `['/']` (any path on the callback's origin).
    */
   returnTo?: string[];
-  /** The session's user id from the ID Token claims. Default: the `sub` claim. */
+  /**
+   * Map SSO logins onto existing user ids: the ID Token claim (a name, or a dotted path) whose
+   * string value is the user id, e.g. `email` or `preferred_username`. Only for a claim the
+   * provider guarantees unique and not user-editable. Default: none (see `userId`).
+   */
+  userIdClaim?: string;
+  /**
+   * The session's user id from the ID Token claims. Default (without `userIdClaim`):
+   * `oidc:<first 16 hex digits of SHA-256(iss)>:<sub>` (`oidcUserId(iss, sub)`), namespaced by
+   * issuer so a provider's `sub` never names a user created through the API.
+   */
   userId?: (claims: IdTokenClaims) => string;
   /** The ID Token (and so Logout Token) signing algorithm registered for the client. Default `'RS256'`. */
   idTokenSigningAlg?: string;
@@ -128,7 +139,11 @@ export function resolveOidcOptions(options: OidcOptions): ResolvedOidcOptions {
   }
   const roles = parseRoleMapping(options.rolesClaim, options.roleMap);
   const returnTo = parseReturnToList(options.returnTo ?? ['/'], redirectUri);
-  const userId = options.userId ?? ((claims: IdTokenClaims) => claims.sub);
+  if (options.userIdClaim !== undefined && (typeof options.userIdClaim !== 'string' || options.userIdClaim.length === 0 || options.userIdClaim.length > 256)) {
+    throw invalid('option userIdClaim: expected a claim name or a dotted path');
+  }
+  if (options.userIdClaim !== undefined && options.userId !== undefined) throw invalid('options userId and userIdClaim: give one of them');
+  const userId = options.userId ?? (options.userIdClaim !== undefined ? userIdFromClaim(options.userIdClaim) : namespacedUserId);
   if (typeof userId !== 'function') throw invalid('option userId: expected a function (claims) => string');
   const idTokenSigningAlg = options.idTokenSigningAlg ?? 'RS256';
   if (!SIGNING_ALGS.has(idTokenSigningAlg)) throw invalid(`option idTokenSigningAlg: expected one of ${[...SIGNING_ALGS].join(', ')}`);

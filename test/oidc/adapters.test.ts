@@ -11,7 +11,7 @@ import { createSessionManager, type SessionManager } from '../../src/core/manage
 import { requireSession as expressRequireSession, sessionkit as expressSessionkit } from '../../src/http/adapters/express.js';
 import { sessionkitFastify } from '../../src/http/adapters/fastify.js';
 import { requireSession as honoRequireSession, sessionkit as honoSessionkit } from '../../src/http/adapters/hono.js';
-import { createOidc, oidcExpress, oidcFastify, oidcHono, type OidcOptions } from '../../src/oidc/index.js';
+import { createOidc, oidcExpress, oidcFastify, oidcHono, oidcUserId, type OidcOptions } from '../../src/oidc/index.js';
 import { memoryStore } from '../../src/stores/memory.js';
 import { browse, CookieJar, loginThrough, signOutAtProvider } from './helpers/browser.js';
 import { freePort, startProvider, type TestProvider } from './helpers/provider.js';
@@ -29,8 +29,10 @@ interface RunningApp {
 const ROLES: Record<Framework, Pick<OidcOptions, 'rolesClaim' | 'roleMap' | 'scope'>> = {
   express: { rolesClaim: 'groups', scope: 'openid groups' },
   fastify: { rolesClaim: 'realm_access.roles', scope: 'openid roles' },
-  hono: { rolesClaim: 'groups', roleMap: { 'sso-admins': 'admin', staff: ['user', 'reader'] }, scope: 'openid groups' },
+  hono: { rolesClaim: 'groups', roleMap: { 'sso-admins': 'admin', staff: ['user', 'reader'] }, scope: 'openid groups email' },
 };
+/** Hono maps logins onto existing user ids through the email claim; the others keep the namespaced default. */
+const USER_ID_CLAIM: Partial<Record<Framework, string>> = { hono: 'email' };
 const EXPECTED_ROLES: Record<Framework, string[]> = {
   express: ['sso-admins', 'staff', 'unmapped'],
   fastify: ['offline_access', 'realm-admin'],
@@ -40,7 +42,7 @@ const EXPECTED_ROLES: Record<Framework, string[]> = {
 function oidcFor(framework: Framework, op: TestProvider, base: string, sessions: SessionManager) {
   return createOidc({
     sessions, issuer: op.issuer, clientId: `${framework}-app`, clientSecret: CLIENT_SECRET, redirectUri: `${base}/auth/callback`,
-    ...ROLES[framework], insecureCookies: true, allowInsecureRequests: true,
+    ...ROLES[framework], ...(USER_ID_CLAIM[framework] ? { userIdClaim: USER_ID_CLAIM[framework] } : {}), insecureCookies: true, allowInsecureRequests: true,
   });
 }
 
@@ -111,7 +113,7 @@ describe('sessionkit/oidc on Express, Fastify and Hono', () => {
       expect(landed.url).toBe(`${apps[framework].base}/me`);
       expect(landed.status).toBe(200);
       const { session } = JSON.parse(landed.text) as { session: { userId: string; roles: string[]; authMethods: string[]; data: { oidc: { iss: string; sub: string; sid: string } } } };
-      expect(session.userId).toBe('alice');
+      expect(session.userId).toBe(USER_ID_CLAIM[framework] ? 'alice@example.org' : oidcUserId(op.issuer, 'alice'));
       expect([...session.roles].sort()).toEqual(EXPECTED_ROLES[framework]);
       expect(session.authMethods).toEqual(['oidc']);
       expect(session.data.oidc).toEqual({ iss: op.issuer, sub: 'alice', sid: expect.any(String) });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oidcUserId } from '../../src/oidc/index.js';
 import { ACCOUNTS, startSsoService, type SsoService } from './helpers/setup.js';
 import { eventuallyTrue } from './helpers/wait.js';
 
@@ -49,7 +50,7 @@ describe('single sign-on in Chromium', () => {
     await page.fill('#password', ACCOUNTS.alice!.password);
     await Promise.all([page.waitForURL(returnTo), page.click('#sign-in')]);
     const body = JSON.parse(await page.locator('body').innerText()) as { session: { userId: string; roles: string[]; data: { oidc: { sub: string } } } };
-    expect(body.session).toMatchObject({ userId: 'alice', data: { oidc: { sub: 'alice' } } });
+    expect(body.session).toMatchObject({ userId: oidcUserId(sso.op.issuer, 'alice'), data: { oidc: { sub: 'alice' } } });
     expect([...body.session.roles].sort()).toEqual(['admin', 'user']);
     const cookies = await context.cookies(sso.url);
     expect(cookies.find((c) => c.name === 'sessionkit')).toMatchObject({ httpOnly: true, sameSite: 'Lax' });

@@ -2,6 +2,7 @@
 // redirect flow (fetch following redirects with a cookie jar), role mapping, fixation, the
 // returnTo allow-list, and a real back-channel logout sent by the provider.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oidcUserId } from '../../src/oidc/index.js';
 import { openApiChecker } from '../service/openapi-check.js';
 import { browse, CookieJar, loginThrough, signOutAtProvider } from './helpers/browser.js';
 import { eventuallyTrue } from './helpers/wait.js';
@@ -39,7 +40,8 @@ describe('single sign-on in the session service', () => {
     // login -> provider authorize -> login page; then form -> provider -> callback -> returnTo
     expect(landed.url).toBe(`${sso.url}/v1/sessions/current`);
     expect(landed.path.some((u) => u.startsWith(`${sso.url}/v1/oidc/callback?`))).toBe(true);
-    expect(session.userId).toBe('alice');
+    expect(session.userId).toBe(oidcUserId(sso.op.issuer, 'alice'));
+    expect(session.userId).toMatch(/^oidc:[0-9a-f]{16}:alice$/);
     expect(session.roles.sort()).toEqual(['admin', 'user']);
     expect(session.data.oidc).toMatchObject({ iss: sso.op.issuer, sub: 'alice' });
     expect(typeof session.data.oidc.sid).toBe('string');
@@ -69,7 +71,7 @@ describe('single sign-on in the session service', () => {
     expect(callback).toBeDefined();
     const me = await current(jar);
     checker.check('GET', '/v1/sessions/current', me.status, me.headers.get('content-type'), await me.clone().text());
-    expect((await me.json() as { session: { userId: string; roles: string[] } }).session).toMatchObject({ userId: 'bob', roles: ['user'] });
+    expect((await me.json() as { session: { userId: string; roles: string[] } }).session).toMatchObject({ userId: oidcUserId(sso.op.issuer, 'bob'), roles: ['user'] });
   });
 
   it('creates a new session and revokes the one the browser carried (no fixation)', async () => {
@@ -80,11 +82,28 @@ describe('single sign-on in the session service', () => {
     const jar = new CookieJar();
     jar.set('127.0.0.1', 'sessionkit', token);
     const { session } = await logIn('alice', jar);
-    expect(session.userId).toBe('alice');
+    expect(session.userId).toBe(oidcUserId(sso.op.issuer, 'alice'));
     expect(jar.get('127.0.0.1', 'sessionkit')).not.toBe(token);
     const old = await fetch(`${sso.url}/v1/sessions/current`, { headers: { authorization: `Bearer ${token}` } });
     expect(old.status).toBe(401);
     expect((await old.json() as { error: string }).error).toBe('session_revoked');
+  });
+
+  it('keeps an SSO user apart from the API-created user of the same name: the sub alice cannot see or revoke her sessions (issue 18 Low 8)', async () => {
+    const created = await fetch(`${sso.url}/v1/sessions`, {
+      method: 'POST', headers: { 'x-api-key': ADMIN_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'alice' }),
+    });
+    const local = await created.json() as { token: string; session: { id: string } };
+    const { jar } = await logIn('alice');
+    const mine = await fetch(`${sso.url}/v1/sessions`, { headers: { cookie: jar.header(sso.url) ?? '' } });
+    const listed = (await mine.json() as { sessions: { id: string }[] }).sessions.map((s) => s.id);
+    expect(listed).not.toContain(local.session.id);
+    const csrf = jar.get('127.0.0.1', 'sessionkit-csrf') ?? '';
+    const revoke = await fetch(`${sso.url}/v1/sessions/${local.session.id}`, {
+      method: 'DELETE', headers: { cookie: jar.header(sso.url) ?? '', 'x-csrf-token': csrf, origin: sso.url },
+    });
+    expect(revoke.status).toBe(404);
+    expect((await fetch(`${sso.url}/v1/sessions/current`, { headers: { authorization: `Bearer ${local.token}` } })).status).toBe(200);
   });
 
   it('refuses a returnTo that is not on the allow-list', async () => {

@@ -7,6 +7,7 @@ import { loginStateCookieName, openLoginState, sealLoginState } from '../../src/
 import { resolveOidcOptions } from '../../src/oidc/options.js';
 import { checkReturnTo, parseReturnToList } from '../../src/oidc/return-to.js';
 import { parseRoleMapping, rolesFromClaims } from '../../src/oidc/roles.js';
+import { oidcUserId } from '../../src/oidc/user-id.js';
 import { memoryStore } from '../../src/stores/memory.js';
 
 const base = new URL('https://app.example.org/auth/callback');
@@ -131,5 +132,33 @@ describe('linking an SSO session', () => {
     const issued = await sessions.create({ userId: 'alice', data: { oidc: { iss: 'https://sso.example.org', sub: 'alice', sid: 's1' } } });
     await expect(oidc.linkSession(issued.session, { iss: 'https://sso.example.org', sub: 'alice', sid: 's1' })).rejects.toMatchObject({ code: 'store_unavailable' });
     await expect(sessions.validate(issued.token)).rejects.toMatchObject({ code: 'session_revoked' });
+  });
+});
+
+describe('SSO user ids', () => {
+  const sessions = createSessionManager({ store: memoryStore() });
+  const opts = (extra: Record<string, unknown> = {}) => resolveOidcOptions({ sessions, issuer: 'https://sso.example.org/realms/main', clientId: 'app', redirectUri: 'https://app.example.org/cb', ...extra });
+  const claims = (extra: Record<string, unknown> = {}) => ({ iss: 'https://sso.example.org/realms/main', sub: 'alice', aud: 'app', ...extra });
+
+  it('namespaces the sub by a hash of the issuer by default, so two realms on one host never share a user', () => {
+    const id = opts().userId(claims());
+    expect(id).toBe(oidcUserId('https://sso.example.org/realms/main', 'alice'));
+    expect(id).toMatch(/^oidc:[0-9a-f]{16}:alice$/);
+    expect(opts().userId(claims({ iss: 'https://sso.example.org/realms/other' }))).not.toBe(id);
+  });
+
+  it('maps a claim onto existing user ids with userIdClaim, and refuses a login whose token lacks it', () => {
+    expect(opts({ userIdClaim: 'email' }).userId(claims({ email: 'alice@example.org' }))).toBe('alice@example.org');
+    expect(opts({ userIdClaim: 'ext.employee' }).userId(claims({ ext: { employee: 'e-17' } }))).toBe('e-17');
+    expect(() => opts({ userIdClaim: 'email' }).userId(claims())).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+    expect(() => opts({ userIdClaim: 'email' }).userId(claims({ email: 42 }))).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+  });
+
+  it('refuses a sub too long for the namespaced form, naming userIdClaim', () => {
+    expect(() => opts().userId(claims({ sub: 'x'.repeat(250) }))).toThrow(/userIdClaim/);
+  });
+
+  it('refuses userId together with userIdClaim', () => {
+    expect(() => opts({ userIdClaim: 'email', userId: () => 'x' })).toThrow(/userIdClaim/);
   });
 });

@@ -37,6 +37,7 @@ export function oidcFromConfig(config: ServiceConfig, sessions: SessionManager):
       scope: config.oidcScope, returnTo: config.oidcReturnTo,
       ...(config.oidcRolesClaim !== null ? { rolesClaim: config.oidcRolesClaim } : {}),
       ...(config.oidcRoleMap !== null ? { roleMap: config.oidcRoleMap } : {}),
+      ...(config.oidcUserIdClaim !== null ? { userIdClaim: config.oidcUserIdClaim } : {}),
       acceptUntypedLogoutTokens: config.oidcAcceptUntypedLogoutTokens,
       insecureCookies: config.insecureCookies,
       // Honoured for loopback issuers only (createOidc refuses any other http:// issuer).
