@@ -38,6 +38,12 @@ export interface OidcOptions {
    */
   returnTo?: string[];
   /**
+   * Where the provider sends the browser back after an RP-initiated logout: this app's logout
+   * callback (the `logoutCallback` helper's route), registered at the provider as a
+   * `post_logout_redirect_uri`. Without it, logout ends at the provider's own signed-out page.
+   */
+  postLogoutRedirectUri?: string;
+  /**
    * Map SSO logins onto existing user ids: the ID Token claim (a name, or a dotted path) whose
    * string value is the user id, e.g. `email` or `preferred_username`. Only for a claim the
    * provider guarantees unique and not user-editable. Default: none (see `userId`).
@@ -76,6 +82,7 @@ export interface ResolvedOidcOptions {
   clientId: string;
   clientSecret: string | null;
   redirectUri: URL;
+  postLogoutRedirectUri: URL | null;
   scope: string;
   roles: RoleMapping;
   returnTo: URL[];
@@ -133,6 +140,8 @@ export function resolveOidcOptions(options: OidcOptions): ResolvedOidcOptions {
   const clientSecret = options.clientSecret === undefined || options.clientSecret === null ? null : nonEmpty(options.clientSecret, 'clientSecret', 4096);
   const redirectUri = httpUrl(options.redirectUri, 'redirectUri');
   if (redirectUri.hash) throw invalid('option redirectUri: must not have a fragment');
+  const postLogoutRedirectUri = options.postLogoutRedirectUri === undefined || options.postLogoutRedirectUri === null ? null : httpUrl(options.postLogoutRedirectUri, 'postLogoutRedirectUri');
+  if (postLogoutRedirectUri?.hash) throw invalid('option postLogoutRedirectUri: must not have a fragment');
   const scope = options.scope ?? 'openid';
   if (typeof scope !== 'string' || !/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/.test(scope) || !scope.split(' ').includes('openid')) {
     throw invalid("option scope: expected space-separated scopes including 'openid'");
@@ -152,7 +161,7 @@ export function resolveOidcOptions(options: OidcOptions): ResolvedOidcOptions {
   const clockTolerance = parseDuration(options.clockTolerance ?? '30s', 'clockTolerance');
   if (clockTolerance > 300_000) throw invalid('option clockTolerance: at most 5m');
   return {
-    sessions, issuer, clientId, clientSecret, redirectUri, scope, roles, returnTo, userId, idTokenSigningAlg,
+    sessions, issuer, clientId, clientSecret, redirectUri, postLogoutRedirectUri, scope, roles, returnTo, userId, idTokenSigningAlg,
     acceptUntypedLogoutTokens: options.acceptUntypedLogoutTokens === true, loginTimeout, clockTolerance,
     insecureCookies: options.insecureCookies === true, insecureIssuer,
   };

@@ -8,6 +8,8 @@ import { resolveOidcOptions } from '../../src/oidc/options.js';
 import { checkReturnTo, parseReturnToList } from '../../src/oidc/return-to.js';
 import { parseRoleMapping, rolesFromClaims } from '../../src/oidc/roles.js';
 import { oidcUserId } from '../../src/oidc/user-id.js';
+import { openIdToken, sealIdToken } from '../../src/oidc/id-token.js';
+import { logoutThroughProvider } from '../../src/oidc/rp-logout.js';
 import { memoryStore } from '../../src/stores/memory.js';
 
 const base = new URL('https://app.example.org/auth/callback');
@@ -160,5 +162,34 @@ describe('SSO user ids', () => {
 
   it('refuses userId together with userIdClaim', () => {
     expect(() => opts({ userIdClaim: 'email', userId: () => 'x' })).toThrow(/userIdClaim/);
+  });
+});
+
+describe('RP-initiated logout', () => {
+  it('still ends the local session when the provider cannot be reached, then reports the provider error', async () => {
+    const sessions = createSessionManager({ store: memoryStore() });
+    const oidc = createOidc({ sessions, issuer: 'http://127.0.0.1:9/', clientId: 'app', redirectUri: 'http://127.0.0.1:9/cb', allowInsecureRequests: true, postLogoutRedirectUri: 'http://127.0.0.1:9/bye' });
+    const { session, token } = await sessions.create({ userId: 'u1' });
+    const ended = logoutThroughProvider(oidc.startLogout, { session }, () => sessions.revoke(session.id, { reason: 'logout' }));
+    await expect(ended).rejects.toMatchObject({ code: 'provider_unavailable', status: 502 });
+    await expect(sessions.validate(token)).rejects.toMatchObject({ code: 'session_revoked' });
+  });
+
+  it('leaves the session alone when the returnTo is refused', async () => {
+    const sessions = createSessionManager({ store: memoryStore() });
+    const oidc = createOidc({ sessions, issuer: 'http://127.0.0.1:9/', clientId: 'app', redirectUri: 'http://127.0.0.1:9/cb', allowInsecureRequests: true });
+    const { session, token } = await sessions.create({ userId: 'u1' });
+    const ended = logoutThroughProvider(oidc.startLogout, { session, returnTo: 'https://evil.example/' }, () => sessions.revoke(session.id, { reason: 'logout' }));
+    await expect(ended).rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(sessions.validate(token)).resolves.toMatchObject({ id: session.id });
+  });
+
+  it('seals the kept ID Token for this client only', async () => {
+    const key = new Uint8Array(32).fill(7);
+    const sealed = await sealIdToken(key, 'app', 'eyJhbGciOi.eyJzdWIiOi.c2ln');
+    expect(sealed).not.toContain('eyJzdWIiOi');
+    expect(await openIdToken(key, 'app', sealed)).toBe('eyJhbGciOi.eyJzdWIiOi.c2ln');
+    expect(await openIdToken(key, 'other-app', sealed)).toBeNull();
+    expect(await openIdToken(new Uint8Array(32).fill(8), 'app', sealed)).toBeNull();
   });
 });
