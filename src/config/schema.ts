@@ -344,8 +344,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('oidcRedirectUri', null, "single sign-on: the registered redirect URI, the service's /v1/oidc/callback as browsers reach it", optionalFullUrl()),
   spec('oidcScope', 'openid', 'single sign-on: the scopes to request (must include openid)', text(/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'space-separated scopes such as "openid profile"')),
   spec('oidcRolesClaim', null, 'single sign-on: the ID Token claim (name or dotted path, e.g. realm_access.roles) whose values become session roles', text(/^\S{1,256}$/, 'a claim name or dotted path')),
+  spec('oidcUserIdClaim', null, 'single sign-on: the ID Token claim (name or dotted path) whose value is the user id, to map logins onto existing user ids; default oidc:<issuer hash>:<sub>', text(/^\S{1,256}$/, 'a claim name or dotted path')),
   spec('oidcRoleMap', null, 'single sign-on: provider values to roles, e.g. sso-admins=admin,staff=user (only mapped values become roles)', roleMap()),
   spec('oidcAcceptUntypedLogoutTokens', 'false', 'single sign-on: accept Logout Tokens typed JWT or untyped (Keycloak before 25); any other typ is still refused', boolean(), 'boolean'),
+  spec('oidcPostLogoutRedirectUri', null, "single sign-on: the registered post_logout_redirect_uri, the service's /v1/oidc/logout/callback as browsers reach it (without it, RP-initiated logout ends on the provider's page)", optionalFullUrl()),
   spec('oidcReturnTo', null, 'single sign-on: comma-separated URLs or paths a login may return to (an entry ending in / allows the paths below it); the first is the default', urlOrPathList()),
   spec('config', null, 'a JSON config file; variables and flags override it', text(/^.{1,4096}$/, 'a file path')),
 ];
@@ -413,6 +415,8 @@ export interface ServiceConfig {
   oidcScope: string;
   oidcRolesClaim: string | null;
   oidcRoleMap: Record<string, string[]> | null;
+  oidcUserIdClaim: string | null;
+  oidcPostLogoutRedirectUri: string | null;
   oidcAcceptUntypedLogoutTokens: boolean;
   /** Null when unset; the allow-list of returnTo targets otherwise. */
   oidcReturnTo: string[] | null;

@@ -72,16 +72,18 @@ export function providerClient(opts: ResolvedOidcOptions) {
    * `iat`, `nonce`). The current URL is the configured redirect URI with the request's query, so a
    * forged Host header changes nothing.
    */
-  async function redeem(query: string, checks: { state: string; nonce: string; codeVerifier: string }): Promise<IdTokenClaims> {
+  async function redeem(query: string, checks: { state: string; nonce: string; codeVerifier: string }): Promise<{ claims: IdTokenClaims; idToken: string | null }> {
     const { config } = await provider();
     const current = new URL(opts.redirectUri.href);
     current.search = query;
     let claims: IdTokenClaims | undefined;
+    let idToken: string | null = null;
     try {
       const tokens = await client.authorizationCodeGrant(config, current, {
         pkceCodeVerifier: checks.codeVerifier, expectedState: checks.state, expectedNonce: checks.nonce, idTokenExpected: true,
       });
       claims = tokens.claims() as IdTokenClaims | undefined;
+      idToken = typeof tokens.id_token === 'string' ? tokens.id_token : null;
     } catch (err) {
       if (err instanceof client.AuthorizationResponseError) {
         throw new SessionError('invalid_request', `the OpenID provider did not log the user in: ${safeCode(err.error)}`);
@@ -96,10 +98,27 @@ export function providerClient(opts: ResolvedOidcOptions) {
       throw new SessionError('invalid_request', `the OpenID provider's response failed validation: ${describe(err)}`);
     }
     if (!claims || typeof claims.sub !== 'string' || claims.sub.length === 0) throw new SessionError('invalid_request', 'the OpenID provider returned no ID Token subject');
-    return claims;
+    return { claims, idToken };
   }
 
-  return { provider, authorizationUrl, redeem };
+  /**
+   * The provider's RP-Initiated Logout URL (`end_session_endpoint`) with `client_id`, the
+   * `id_token_hint` when there is one, and `post_logout_redirect_uri` + `state` when a return is
+   * configured. A provider that publishes no `end_session_endpoint` is an `OidcProviderError`.
+   */
+  async function endSessionUrl(params: { idTokenHint: string | null; postLogoutRedirectUri: string | null; state: string | null }): Promise<URL> {
+    const { config } = await provider();
+    if (!config.serverMetadata().end_session_endpoint) {
+      throw new OidcProviderError('the OpenID provider publishes no end_session_endpoint (RP-Initiated Logout): the local session ended, the provider\'s did not');
+    }
+    const query: Record<string, string> = {};
+    if (params.idTokenHint !== null) query.id_token_hint = params.idTokenHint;
+    if (params.postLogoutRedirectUri !== null) query.post_logout_redirect_uri = params.postLogoutRedirectUri;
+    if (params.state !== null) query.state = params.state;
+    return client.buildEndSessionUrl(config, query);
+  }
+
+  return { provider, authorizationUrl, redeem, endSessionUrl };
 }
 
 export type ProviderClient = ReturnType<typeof providerClient>;

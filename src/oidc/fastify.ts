@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { login } from '../http/adapters/fastify.js';
+import { login, logout } from '../http/adapters/fastify.js';
 import type { HeaderBag } from '../http/core.js';
 import { oidcErrorResponse } from './errors.js';
 import { backchannelResponse, logoutTokenFromBody, MAX_FORM_BYTES } from './form.js';
 import type { Oidc } from './relying-party.js';
+import { logoutThroughProvider, wantsJson } from './rp-logout.js';
 
 /** Options of the `oidcFastify` plugin. */
 export interface FastifyOidcOptions {
@@ -14,6 +15,10 @@ export interface FastifyOidcOptions {
   callbackPath?: string;
   /** Default `/auth/backchannel-logout`. */
   backchannelPath?: string;
+  /** Default `/auth/logout` (POST): RP-initiated logout. */
+  logoutPath?: string;
+  /** Default `/auth/logout/callback`: must be the path of `postLogoutRedirectUri`. */
+  logoutCallbackPath?: string;
 }
 
 function fail(reply: FastifyReply, err: unknown, extraCookies: string[] = []): FastifyReply {
@@ -28,8 +33,8 @@ function queryOf(request: FastifyRequest): string {
 }
 
 /**
- * Single sign-on for Fastify: a plugin that adds the login, callback and back-channel logout
- * routes over a relying party made by `createOidc`. Register it after the sessionkit plugin (its
+ * Single sign-on for Fastify: a plugin that adds the login, callback, RP-initiated logout
+ * (`POST /auth/logout`, `GET /auth/logout/callback`) and back-channel logout routes over a relying party made by `createOidc`. Register it after the sessionkit plugin (its
  * routes need the request's session state; the callback logs in with the adapter's `login()`,
  * revoking the session the browser carried). The plugin is encapsulated: the form parser of the
  * back-channel route stays inside it.
@@ -58,11 +63,35 @@ export async function oidcFastify(fastify: FastifyInstance, options: FastifyOidc
     try {
       const finished = await oidc.finishLogin({ query: queryOf(request), headers: request.headers as HeaderBag });
       const issued = await login(reply, finished.session);
-      await oidc.linkSession(issued.session, finished.identity);
+      await oidc.linkSession(issued.session, finished.identity, finished.idToken);
       for (const cookie of finished.cookies) reply.header('set-cookie', cookie);
       return reply.header('cache-control', 'no-store').redirect(finished.returnTo, 303);
     } catch (err) {
       return fail(reply, err, [oidc.clearLoginCookie()]);
+    }
+  });
+
+  fastify.post(options.logoutPath ?? '/auth/logout', async function oidcLogout(request, reply) {
+    try {
+      const started = await logoutThroughProvider(oidc.startLogout, { session: request.session ?? null, returnTo: (request.query as Record<string, unknown>).returnTo }, () => logout(reply));
+      // The adapter's logout may add Clear-Site-Data, which would also wipe the logout-state cookie.
+      reply.removeHeader('clear-site-data');
+      for (const cookie of started.cookies) reply.header('set-cookie', cookie);
+      reply.header('cache-control', 'no-store');
+      if (wantsJson(request.headers.accept)) return reply.code(200).send({ location: started.location });
+      return reply.redirect(started.location, 303);
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+
+  fastify.get(options.logoutCallbackPath ?? '/auth/logout/callback', async function oidcLogoutCallback(request, reply) {
+    try {
+      const finished = await oidc.finishLogout({ query: queryOf(request), headers: request.headers as HeaderBag });
+      for (const cookie of finished.cookies) reply.header('set-cookie', cookie);
+      return reply.header('cache-control', 'no-store').redirect(finished.returnTo, 303);
+    } catch (err) {
+      return fail(reply, err, [oidc.clearLogoutCookie()]);
     }
   });
 

@@ -3,6 +3,7 @@ import { SessionError } from '../core/errors.js';
 import type { SessionManager } from '../core/manager.js';
 import { parseReturnToList } from './return-to.js';
 import { parseRoleMapping, type RoleMapping } from './roles.js';
+import { namespacedUserId, userIdFromClaim } from './user-id.js';
 
 /** The claims of a validated ID Token, as openid-client returns them. */
 export type IdTokenClaims = Record<string, unknown> & { iss: string; sub: string; aud: string | string[]; sid?: string };
@@ -36,7 +37,23 @@ export interface OidcOptions {
    * default target. Default: `['/']` (any path on the callback's origin).
    */
   returnTo?: string[];
-  /** The session's user id from the ID Token claims. Default: the `sub` claim. */
+  /**
+   * Where the provider sends the browser back after an RP-initiated logout: this app's logout
+   * callback (the `logoutCallback` helper's route), registered at the provider as a
+   * `post_logout_redirect_uri`. Without it, logout ends at the provider's own signed-out page.
+   */
+  postLogoutRedirectUri?: string;
+  /**
+   * Map SSO logins onto existing user ids: the ID Token claim (a name, or a dotted path) whose
+   * string value is the user id, e.g. `email` or `preferred_username`. Only for a claim the
+   * provider guarantees unique and not user-editable. Default: none (see `userId`).
+   */
+  userIdClaim?: string;
+  /**
+   * The session's user id from the ID Token claims. Default (without `userIdClaim`):
+   * `oidc:<first 16 hex digits of SHA-256(iss)>:<sub>` (`oidcUserId(iss, sub)`), namespaced by
+   * issuer so a provider's `sub` never names a user created through the API.
+   */
   userId?: (claims: IdTokenClaims) => string;
   /** The ID Token (and so Logout Token) signing algorithm registered for the client. Default `'RS256'`. */
   idTokenSigningAlg?: string;
@@ -65,6 +82,7 @@ export interface ResolvedOidcOptions {
   clientId: string;
   clientSecret: string | null;
   redirectUri: URL;
+  postLogoutRedirectUri: URL | null;
   scope: string;
   roles: RoleMapping;
   returnTo: URL[];
@@ -122,13 +140,19 @@ export function resolveOidcOptions(options: OidcOptions): ResolvedOidcOptions {
   const clientSecret = options.clientSecret === undefined || options.clientSecret === null ? null : nonEmpty(options.clientSecret, 'clientSecret', 4096);
   const redirectUri = httpUrl(options.redirectUri, 'redirectUri');
   if (redirectUri.hash) throw invalid('option redirectUri: must not have a fragment');
+  const postLogoutRedirectUri = options.postLogoutRedirectUri === undefined || options.postLogoutRedirectUri === null ? null : httpUrl(options.postLogoutRedirectUri, 'postLogoutRedirectUri');
+  if (postLogoutRedirectUri?.hash) throw invalid('option postLogoutRedirectUri: must not have a fragment');
   const scope = options.scope ?? 'openid';
   if (typeof scope !== 'string' || !/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/.test(scope) || !scope.split(' ').includes('openid')) {
     throw invalid("option scope: expected space-separated scopes including 'openid'");
   }
   const roles = parseRoleMapping(options.rolesClaim, options.roleMap);
   const returnTo = parseReturnToList(options.returnTo ?? ['/'], redirectUri);
-  const userId = options.userId ?? ((claims: IdTokenClaims) => claims.sub);
+  if (options.userIdClaim !== undefined && (typeof options.userIdClaim !== 'string' || options.userIdClaim.length === 0 || options.userIdClaim.length > 256)) {
+    throw invalid('option userIdClaim: expected a claim name or a dotted path');
+  }
+  if (options.userIdClaim !== undefined && options.userId !== undefined) throw invalid('options userId and userIdClaim: give one of them');
+  const userId = options.userId ?? (options.userIdClaim !== undefined ? userIdFromClaim(options.userIdClaim) : namespacedUserId);
   if (typeof userId !== 'function') throw invalid('option userId: expected a function (claims) => string');
   const idTokenSigningAlg = options.idTokenSigningAlg ?? 'RS256';
   if (!SIGNING_ALGS.has(idTokenSigningAlg)) throw invalid(`option idTokenSigningAlg: expected one of ${[...SIGNING_ALGS].join(', ')}`);
@@ -137,7 +161,7 @@ export function resolveOidcOptions(options: OidcOptions): ResolvedOidcOptions {
   const clockTolerance = parseDuration(options.clockTolerance ?? '30s', 'clockTolerance');
   if (clockTolerance > 300_000) throw invalid('option clockTolerance: at most 5m');
   return {
-    sessions, issuer, clientId, clientSecret, redirectUri, scope, roles, returnTo, userId, idTokenSigningAlg,
+    sessions, issuer, clientId, clientSecret, redirectUri, postLogoutRedirectUri, scope, roles, returnTo, userId, idTokenSigningAlg,
     acceptUntypedLogoutTokens: options.acceptUntypedLogoutTokens === true, loginTimeout, clockTolerance,
     insecureCookies: options.insecureCookies === true, insecureIssuer,
   };

@@ -9,6 +9,9 @@ import { resolveOidcOptions, type IdTokenClaims, type OidcOptions } from './opti
 import { checkReturnTo } from './return-to.js';
 import { rolesFromClaims } from './roles.js';
 import { linkSession, OIDC_DATA_KEY, type OidcIdentity } from './session-index.js';
+import { sealIdToken } from './id-token.js';
+import { clearLogoutStateCookie } from './logout-state.js';
+import { rpLogout } from './rp-logout.js';
 
 /** What `startLogin` returns: where to send the browser, and the login-state cookie to set. */
 export interface StartedLogin {
@@ -25,6 +28,8 @@ export interface FinishedLogin {
   identity: OidcIdentity;
   /** The validated ID Token claims. */
   claims: IdTokenClaims;
+  /** The ID Token itself, for `linkSession` (kept sealed for logout). A credential: never log it. */
+  idToken: string | null;
   /** The checked `returnTo` of the login (absolute URL). */
   returnTo: string;
   /** `Set-Cookie` values: the login-state cookie, expired. */
@@ -48,16 +53,22 @@ export function createOidc(options: OidcOptions) {
   const opts = resolveOidcOptions(options);
   const { sessions } = opts;
   const provider = providerClient(opts);
-  let stateKey: Promise<Uint8Array> | null = null;
+  const keys = new Map<string, Promise<Uint8Array>>();
 
-  /** The login-state cookie key: derived from the server secret, so every process on the store agrees. */
-  function key(): Promise<Uint8Array> {
-    stateKey ??= sessions.derivedKey('oidc-login-state').catch((err: unknown) => {
-      stateKey = null;
-      throw err;
-    });
-    return stateKey;
+  /** A key for one purpose, derived from the server secret, so every process on the store agrees. */
+  function keyFor(purpose: 'oidc-login-state' | 'oidc-logout-state' | 'oidc-id-token'): Promise<Uint8Array> {
+    let pending = keys.get(purpose);
+    if (!pending) {
+      pending = sessions.derivedKey(purpose).catch((err: unknown) => {
+        keys.delete(purpose);
+        throw err;
+      });
+      keys.set(purpose, pending);
+    }
+    return pending;
   }
+  const key = () => keyFor('oidc-login-state');
+  const logout = rpLogout(opts, provider, keyFor);
 
   /**
    * Starts a login: checks `returnTo` against the allow-list (`invalid_request` otherwise), makes
@@ -83,13 +94,13 @@ export function createOidc(options: OidcOptions) {
   async function finishLogin(request: { query: string; headers: HeaderBag }): Promise<FinishedLogin> {
     const login = await openLoginState(request.headers, opts.insecureCookies, await key(), opts.clientId, sessions.now());
     if (!login) throw new SessionError('invalid_request', 'no OpenID Connect login is in progress in this browser (or it expired): start the login again');
-    const claims = await provider.redeem(request.query, login);
+    const { claims, idToken } = await provider.redeem(request.query, login);
     const identity: OidcIdentity = { iss: claims.iss, sub: claims.sub, sid: typeof claims.sid === 'string' && claims.sid.length > 0 ? claims.sid : null };
     const userId = opts.userId(claims);
     if (typeof userId !== 'string' || userId.length === 0 || userId.length > 256) throw new SessionError('invalid_request', 'the ID Token gives no usable user id');
     return {
       session: { userId, roles: rolesFromClaims(claims, opts.roles), data: { [OIDC_DATA_KEY]: identity }, authMethods: ['oidc'] },
-      identity, claims, returnTo: login.returnTo, cookies: [clearLoginStateCookie(opts.insecureCookies)],
+      identity, claims, idToken, returnTo: login.returnTo, cookies: [clearLoginStateCookie(opts.insecureCookies)],
     };
   }
 
@@ -98,18 +109,34 @@ export function createOidc(options: OidcOptions) {
     startLogin,
     finishLogin,
     /**
-     * Indexes a session created by `finishLogin` so a back-channel logout can find it. If the index
+     * Indexes a session created by `finishLogin` so a back-channel logout can find it, and keeps
+     * the login's ID Token with it, sealed, for the `id_token_hint` of `startLogout`. If the index
      * cannot be written the session is revoked before the error is rethrown: an SSO session the
      * provider could not end must not stay usable.
      */
-    async linkSession(session: Session, identity: OidcIdentity): Promise<void> {
+    async linkSession(session: Session, identity: OidcIdentity, idToken: string | null = null): Promise<void> {
       try {
-        await linkSession(sessions.store, identity, session.id, session.absoluteExpiresAt.getTime(), sessions.now());
+        const sealed = idToken === null ? null : await sealIdToken(await keyFor('oidc-id-token'), opts.clientId, idToken);
+        await linkSession(sessions.store, identity, session.id, session.absoluteExpiresAt.getTime(), sessions.now(), sealed);
       } catch (err) {
         await sessions.revoke(session.id, { reason: 'oidc_link_failed' }).catch(() => false);
         throw err;
       }
     },
+    /**
+     * Starts an RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) for the session the
+     * browser carries (or null): checks `returnTo`, and returns the provider's end-session URL
+     * (with `id_token_hint`, `post_logout_redirect_uri` and `state`) and the logout-state cookie.
+     * Ending the local session is the caller's (the adapter's `logout()`), after this resolves.
+     */
+    startLogout: logout.startLogout,
+    /**
+     * Finishes an RP-initiated logout at `postLogoutRedirectUri`: checks `state` against the
+     * logout-state cookie (`invalid_request` otherwise) and returns where to send the browser.
+     */
+    finishLogout: logout.finishLogout,
+    /** The `Set-Cookie` value that drops the logout-state cookie (after a failed return, too). */
+    clearLogoutCookie: () => clearLogoutStateCookie(opts.insecureCookies),
     /** The `Set-Cookie` value that drops the login-state cookie (after a failed callback, too). */
     clearLoginCookie: () => clearLoginStateCookie(opts.insecureCookies),
     /**

@@ -33,8 +33,13 @@ export function parseRoleMapping(claim: unknown, roleMap: unknown): RoleMapping 
   return { claim: typeof claim === 'string' ? claim : null, map };
 }
 
-/** The claim's value: a top-level claim of that exact name first (URL-named claims hold dots), else the dotted path. */
-function claimValue(claims: Record<string, unknown>, name: string): unknown {
+/**
+ * The claim's value: a top-level claim of that exact name first (URL-named claims hold dots), else
+ * the dotted path; undefined when absent.
+ *
+ * @example claimValue({ realm_access: { roles: ['admin'] } }, 'realm_access.roles') // ['admin']
+ */
+export function claimValue(claims: Record<string, unknown>, name: string): unknown {
   if (Object.hasOwn(claims, name)) return claims[name];
   let value: unknown = claims;
   for (const part of name.split('.')) {

@@ -14,6 +14,8 @@ interface IndexEntry {
   sessionId: string;
   /** The session's absolute expiry (epoch ms): past it the entry is only clutter. */
   expiresAt: number;
+  /** The login's ID Token, sealed (src/oidc/id-token.ts): the `id_token_hint` of RP-initiated logout. */
+  idToken?: string;
 }
 
 /** The key under which a session's provider identity lives in its `data`: reserved for sessionkit. */
@@ -47,15 +49,16 @@ export function identityOf(data: Record<string, unknown>): OidcIdentity | null {
  *
  * @example await linkSession(store, { iss, sub, sid }, session.id, session.absoluteExpiresAt.getTime(), Date.now())
  */
-export async function linkSession(store: SessionStore, identity: OidcIdentity, sessionId: string, expiresAt: number, now: number): Promise<void> {
-  const entry: IndexEntry = { sessionId, expiresAt };
+export async function linkSession(store: SessionStore, identity: OidcIdentity, sessionId: string, expiresAt: number, now: number, sealedIdToken: string | null = null): Promise<void> {
+  const entry: IndexEntry = sealedIdToken === null ? { sessionId, expiresAt } : { sessionId, expiresAt, idToken: sealedIdToken };
   const subKind = kindFor('sub', identity.iss, identity.sub);
   try {
     for (const old of await store.listRecords<IndexEntry>(subKind)) {
       if (typeof old?.expiresAt === 'number' && old.expiresAt <= now) await store.deleteRecord(subKind, old.sessionId);
     }
     await store.putRecord(subKind, sessionId, entry);
-    if (identity.sid !== null) await store.putRecord(kindFor('sid', identity.iss, identity.sid), sessionId, entry);
+    // The sid index needs no copy of the ID Token: logout reads it from the subject's entry.
+    if (identity.sid !== null) await store.putRecord(kindFor('sid', identity.iss, identity.sid), sessionId, { sessionId, expiresAt });
   } catch (err) {
     throw storeFailure(err, 'linking the OIDC login');
   }
@@ -71,6 +74,21 @@ export async function linkedSessions(store: SessionStore, iss: string, by: { sid
   const kind = 'sid' in by ? kindFor('sid', iss, by.sid) : kindFor('sub', iss, by.sub);
   try {
     return (await store.listRecords<IndexEntry>(kind)).map((e) => e?.sessionId).filter((id): id is string => typeof id === 'string');
+  } catch (err) {
+    throw storeFailure(err, 'reading the OIDC session index');
+  }
+}
+
+/**
+ * The sealed ID Token kept with a session's index entry at login, or null (none kept, or the
+ * entry is gone).
+ *
+ * @example const sealed = await sealedIdTokenOf(store, identity, session.id)
+ */
+export async function sealedIdTokenOf(store: SessionStore, identity: OidcIdentity, sessionId: string): Promise<string | null> {
+  try {
+    const entry = await store.getRecord<IndexEntry>(kindFor('sub', identity.iss, identity.sub), sessionId);
+    return typeof entry?.idToken === 'string' ? entry.idToken : null;
   } catch (err) {
     throw storeFailure(err, 'reading the OIDC session index');
   }

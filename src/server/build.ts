@@ -5,6 +5,9 @@ import { pino, type Logger } from 'pino';
 import { pinoAudit } from '../audit/sink.js';
 import { createManagerFromConfig } from '../config/index.js';
 import { resolveMasterKey } from '../config/master-key.js';
+import { auditKey } from '../audit/checkpoint.js';
+import { startAuditSealer } from '../audit/sealer.js';
+import { parseMasterKey } from '../tokens/key-encryption.js';
 import { openStore } from '../config/store.js';
 import type { ServiceConfig } from '../config/schema.js';
 import { boundedMap } from '../core/bounded-map.js';
@@ -192,8 +195,16 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
     }, config.sweepInterval);
     sweeper.unref();
   }
+  // The keyed checkpoints of the audit chain (src/audit/checkpoint.ts): only with a master key,
+  // which is where the audit key comes from and which the store never holds.
+  const sealer = config.masterKey !== null && store.capabilities.persistentAudit
+    ? startAuditSealer({ store, key: auditKey(parseMasterKey(config.masterKey)), now: sessions.now, log: logger })
+    : null;
+  // Sealed at once too, so a trail written before checkpoints existed is covered from the start.
+  void sealer?.seal();
   app.addHook('onClose', async () => {
     if (sweeper) clearInterval(sweeper);
+    await sealer?.stop();
     await limiter.close();
     // The manager's close stops its key-ring timer and store watch, then closes the store.
     if (ownsStore) await sessions.close();

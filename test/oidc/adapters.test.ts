@@ -11,9 +11,11 @@ import { createSessionManager, type SessionManager } from '../../src/core/manage
 import { requireSession as expressRequireSession, sessionkit as expressSessionkit } from '../../src/http/adapters/express.js';
 import { sessionkitFastify } from '../../src/http/adapters/fastify.js';
 import { requireSession as honoRequireSession, sessionkit as honoSessionkit } from '../../src/http/adapters/hono.js';
-import { createOidc, oidcExpress, oidcFastify, oidcHono, type OidcOptions } from '../../src/oidc/index.js';
+import { createOidc, oidcExpress, oidcFastify, oidcHono, oidcUserId, type OidcOptions } from '../../src/oidc/index.js';
 import { memoryStore } from '../../src/stores/memory.js';
-import { browse, CookieJar, loginThrough, signOutAtProvider } from './helpers/browser.js';
+import { createHash } from 'node:crypto';
+import { decodeJwt } from 'jose';
+import { browse, confirmSignOut, CookieJar, loginThrough, signOutAtProvider } from './helpers/browser.js';
 import { freePort, startProvider, type TestProvider } from './helpers/provider.js';
 import { ACCOUNTS, CLIENT_SECRET, clientFor } from './helpers/setup.js';
 import { eventuallyTrue } from './helpers/wait.js';
@@ -29,8 +31,10 @@ interface RunningApp {
 const ROLES: Record<Framework, Pick<OidcOptions, 'rolesClaim' | 'roleMap' | 'scope'>> = {
   express: { rolesClaim: 'groups', scope: 'openid groups' },
   fastify: { rolesClaim: 'realm_access.roles', scope: 'openid roles' },
-  hono: { rolesClaim: 'groups', roleMap: { 'sso-admins': 'admin', staff: ['user', 'reader'] }, scope: 'openid groups' },
+  hono: { rolesClaim: 'groups', roleMap: { 'sso-admins': 'admin', staff: ['user', 'reader'] }, scope: 'openid groups email' },
 };
+/** Hono maps logins onto existing user ids through the email claim; the others keep the namespaced default. */
+const USER_ID_CLAIM: Partial<Record<Framework, string>> = { hono: 'email' };
 const EXPECTED_ROLES: Record<Framework, string[]> = {
   express: ['sso-admins', 'staff', 'unmapped'],
   fastify: ['offline_access', 'realm-admin'],
@@ -40,7 +44,8 @@ const EXPECTED_ROLES: Record<Framework, string[]> = {
 function oidcFor(framework: Framework, op: TestProvider, base: string, sessions: SessionManager) {
   return createOidc({
     sessions, issuer: op.issuer, clientId: `${framework}-app`, clientSecret: CLIENT_SECRET, redirectUri: `${base}/auth/callback`,
-    ...ROLES[framework], insecureCookies: true, allowInsecureRequests: true,
+    ...ROLES[framework], ...(USER_ID_CLAIM[framework] ? { userIdClaim: USER_ID_CLAIM[framework] } : {}), insecureCookies: true, allowInsecureRequests: true,
+    postLogoutRedirectUri: `${base}/auth/logout/callback`,
   });
 }
 
@@ -53,6 +58,8 @@ async function startExpress(op: TestProvider, port: number): Promise<RunningApp>
   app.get('/auth/login', sso.login);
   app.get('/auth/callback', sso.callback);
   app.post('/auth/backchannel-logout', sso.backchannelLogout);
+  app.post('/auth/logout', sso.logout);
+  app.get('/auth/logout/callback', sso.logoutCallback);
   app.get('/me', expressRequireSession(), (req, res) => { res.json({ session: req.session }); });
   const server: Server = await new Promise((resolve) => { const s = app.listen(port, '127.0.0.1', () => resolve(s)); });
   return { base, sessions, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
@@ -78,6 +85,8 @@ async function startHono(op: TestProvider, port: number): Promise<RunningApp> {
   app.get('/auth/login', sso.login);
   app.get('/auth/callback', sso.callback);
   app.post('/auth/backchannel-logout', sso.backchannelLogout);
+  app.post('/auth/logout', sso.logout);
+  app.get('/auth/logout/callback', sso.logoutCallback);
   app.get('/me', honoRequireSession(), (c) => c.json({ session: c.get('session') }));
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => { const s = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, () => resolve(s)); });
   return { base, sessions, close: () => new Promise((resolve) => { (server as Server).closeAllConnections?.(); server.close(() => resolve()); }) };
@@ -111,7 +120,7 @@ describe('sessionkit/oidc on Express, Fastify and Hono', () => {
       expect(landed.url).toBe(`${apps[framework].base}/me`);
       expect(landed.status).toBe(200);
       const { session } = JSON.parse(landed.text) as { session: { userId: string; roles: string[]; authMethods: string[]; data: { oidc: { iss: string; sub: string; sid: string } } } };
-      expect(session.userId).toBe('alice');
+      expect(session.userId).toBe(USER_ID_CLAIM[framework] ? 'alice@example.org' : oidcUserId(op.issuer, 'alice'));
       expect([...session.roles].sort()).toEqual(EXPECTED_ROLES[framework]);
       expect(session.authMethods).toEqual(['oidc']);
       expect(session.data.oidc).toEqual({ iss: op.issuer, sub: 'alice', sid: expect.any(String) });
@@ -144,6 +153,78 @@ describe('sessionkit/oidc on Express, Fastify and Hono', () => {
       const res = await me(jar);
       expect(res.status).toBe(401);
       expect(await res.json()).toMatchObject({ error: 'session_revoked' });
+    });
+
+    it('logs out at the provider too (RP-initiated logout), so the next login asks for the password again', async () => {
+      const base = apps[framework].base;
+      const jar = new CookieJar();
+      const landed = await loginThrough(jar, `${base}/auth/login?returnTo=/me`, 'alice', ACCOUNTS.alice!.password);
+      const { session } = JSON.parse(landed.text) as { session: { id: string; data: { oidc: { iss: string; sub: string; sid: string } } } };
+      // The control: while the provider's session lives, a new login does not ask for the password.
+      expect((await browse(jar, `${base}/auth/login?returnTo=/me`)).url).toBe(`${base}/me`);
+      // The ID Token is kept for the hint, sealed: the store never holds it readable.
+      const subKind = `oidc-sub:${createHash('sha256').update(`${op.issuer}\nalice`).digest('base64url')}`;
+      const stored = JSON.stringify(await apps[framework].sessions.store.listRecords(subKind));
+      expect(stored).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
+
+      const current = jar.get('127.0.0.1', 'sessionkit')!;
+      const started = await fetch(`${base}/auth/logout?returnTo=/me`, {
+        method: 'POST', redirect: 'manual',
+        headers: { cookie: jar.header(base)!, origin: base, 'x-csrf-token': jar.get('127.0.0.1', 'sessionkit-csrf') ?? '' },
+      });
+      expect(started.status).toBe(303);
+      expect(started.headers.get('clear-site-data')).toBeNull();
+      const location = new URL(started.headers.get('location')!);
+      expect(`${location.origin}${location.pathname}`).toBe(`${op.issuer}/session/end`);
+      expect(location.searchParams.get('client_id')).toBe(`${framework}-app`);
+      expect(location.searchParams.get('post_logout_redirect_uri')).toBe(`${base}/auth/logout/callback`);
+      expect(location.searchParams.get('state')).toMatch(/^[\w-]{20,}$/);
+      expect(decodeJwt(location.searchParams.get('id_token_hint')!)).toMatchObject({ iss: op.issuer, sub: 'alice', sid: session.data.oidc.sid, aud: `${framework}-app` });
+      jar.store(base, started);
+      // The local session ended before the browser left.
+      await expect(apps[framework].sessions.validate(current)).rejects.toMatchObject({ code: 'session_revoked' });
+      expect(jar.get('127.0.0.1', 'sessionkit')).toBeUndefined();
+
+      const back = await confirmSignOut(jar, await browse(jar, location.href));
+      expect(back.path.some((u) => u.startsWith(`${base}/auth/logout/callback?`))).toBe(true);
+      expect(back.url).toBe(`${base}/me`);
+      expect(back.status).toBe(401);
+      expect(jar.get('127.0.0.1', 'sessionkit-oidc-logout')).toBeUndefined();
+      // The provider's session is gone: logging in again shows its sign-in page.
+      const again = await browse(jar, `${base}/auth/login?returnTo=/me`);
+      expect(new URL(again.url).origin).toBe(op.issuer);
+      expect(again.text).toContain('id="login"');
+    });
+
+    it('refuses a logout return whose state does not match the logout this browser started', async () => {
+      const base = apps[framework].base;
+      const jar = new CookieJar();
+      await loginThrough(jar, `${base}/auth/login?returnTo=/me`, 'bob', ACCOUNTS.bob!.password);
+      const started = await fetch(`${base}/auth/logout`, {
+        method: 'POST', redirect: 'manual', headers: { cookie: jar.header(base)!, origin: base, 'x-csrf-token': jar.get('127.0.0.1', 'sessionkit-csrf') ?? '', accept: 'application/json' },
+      });
+      expect(started.status).toBe(200);
+      expect((await started.json() as { location: string }).location).toMatch(`${op.issuer}/session/end?`);
+      jar.store(base, started);
+      for (const query of ['?state=forged-state', '', '?state=']) {
+        const res = await fetch(`${base}/auth/logout/callback${query}`, { headers: { cookie: jar.header(base) ?? '' }, redirect: 'manual' });
+        expect({ query, status: res.status, error: (await res.json() as { error: string }).error }).toEqual({ query, status: 400, error: 'invalid_request' });
+      }
+      // Another browser (no logout-state cookie) cannot use a genuine state either.
+      const genuine = new URL((await fetch(`${base}/auth/logout`, { method: 'POST', redirect: 'manual', headers: { accept: 'application/json' } }).then((r) => r.json() as Promise<{ location: string }>)).location).searchParams.get('state');
+      const res = await fetch(`${base}/auth/logout/callback?state=${genuine}`, { redirect: 'manual' });
+      expect(res.status).toBe(400);
+    });
+
+    it('refuses a logout returnTo that is not on the allow-list and keeps the session', async () => {
+      const base = apps[framework].base;
+      const jar = new CookieJar();
+      await loginThrough(jar, `${base}/auth/login?returnTo=/me`, 'bob', ACCOUNTS.bob!.password);
+      const res = await fetch(`${base}/auth/logout?returnTo=${encodeURIComponent('https://evil.example/')}`, {
+        method: 'POST', redirect: 'manual', headers: { cookie: jar.header(base)!, origin: base, 'x-csrf-token': jar.get('127.0.0.1', 'sessionkit-csrf') ?? '' },
+      });
+      expect(res.status).toBe(400);
+      expect((await me(jar)).status).toBe(200);
     });
 
     it('answers a malformed back-channel request with 400 invalid_request and no-store', async () => {

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNTS, startSsoService, type SsoService } from './helpers/setup.js';
+import { oidcUserId } from '../../src/oidc/index.js';
+import { ACCOUNTS, ADMIN_KEY, startSsoService, type SsoService } from './helpers/setup.js';
 import { eventuallyTrue } from './helpers/wait.js';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -18,6 +19,7 @@ describe('single sign-on in Chromium', () => {
   let context: BrowserContext;
   let page: Page;
   const offLoopback: string[] = [];
+  const visited: string[] = [];
 
   beforeAll(async () => {
     sso = await startSsoService();
@@ -28,6 +30,8 @@ describe('single sign-on in Chromium', () => {
       offLoopback.push(url.href);
       return route.abort();
     });
+    // Every request, redirects included (a route handler does not see the hops of a redirect).
+    context.on('request', (request) => { visited.push(request.url()); });
     page = context.pages()[0] ?? await context.newPage();
   });
 
@@ -49,7 +53,7 @@ describe('single sign-on in Chromium', () => {
     await page.fill('#password', ACCOUNTS.alice!.password);
     await Promise.all([page.waitForURL(returnTo), page.click('#sign-in')]);
     const body = JSON.parse(await page.locator('body').innerText()) as { session: { userId: string; roles: string[]; data: { oidc: { sub: string } } } };
-    expect(body.session).toMatchObject({ userId: 'alice', data: { oidc: { sub: 'alice' } } });
+    expect(body.session).toMatchObject({ userId: oidcUserId(sso.op.issuer, 'alice'), data: { oidc: { sub: 'alice' } } });
     expect([...body.session.roles].sort()).toEqual(['admin', 'user']);
     const cookies = await context.cookies(sso.url);
     expect(cookies.find((c) => c.name === 'sessionkit')).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
@@ -65,6 +69,42 @@ describe('single sign-on in Chromium', () => {
     const response = await page.goto(`${sso.url}/v1/sessions/current`);
     expect(response?.status()).toBe(401);
     expect(JSON.parse(await page.locator('body').innerText())).toMatchObject({ error: 'session_revoked' });
+  });
+
+  it('logs out at the provider through RP-initiated logout, after which a new login asks for credentials again', async () => {
+    const returnTo = `${sso.url}/v1/sessions/current`;
+    const login = `${sso.url}/v1/oidc/login?returnTo=${encodeURIComponent(returnTo)}`;
+    await page.goto(login);
+    expect(new URL(page.url()).origin).toBe(sso.op.issuer);
+    await page.fill('#username', 'alice');
+    await page.fill('#password', ACCOUNTS.alice!.password);
+    await Promise.all([page.waitForURL(returnTo), page.click('#sign-in')]);
+    // The control: while the provider's session lives, a login goes straight through, no prompt.
+    await page.goto(login);
+    await page.waitForURL(returnTo);
+    const session = (JSON.parse(await page.locator('body').innerText()) as { session: { id: string; data: { oidc: { sid: string } } } }).session;
+
+    // The app's "Sign out" button: a same-origin script with the CSRF token, then a navigation.
+    const location = await page.evaluate(async () => {
+      const csrf = decodeURIComponent(/(?:^|; )sessionkit-csrf=([^;]*)/.exec(document.cookie)?.[1] ?? '');
+      const res = await fetch('/v1/oidc/logout?returnTo=/app/signed-out', { method: 'POST', headers: { 'x-csrf-token': csrf, accept: 'application/json' } });
+      return ((await res.json()) as { location: string }).location;
+    });
+    expect((await context.cookies(sso.url)).find((c) => c.name === 'sessionkit')).toBeUndefined();
+    await page.goto(location);
+    await Promise.all([page.waitForURL(`${sso.url}/app/signed-out`), page.click('#logout-yes')]);
+    const endSession = new URL(visited.find((u) => u.startsWith(`${sso.op.issuer}/session/end?`))!);
+    expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${sso.url}/v1/oidc/logout/callback`);
+    expect(endSession.searchParams.get('id_token_hint')).toMatch(/^eyJ/);
+    expect(visited.some((u) => u.startsWith(`${sso.url}/v1/oidc/logout/callback?state=`))).toBe(true);
+    expect((await context.cookies(sso.url)).map((c) => c.name)).not.toContain('sessionkit-oidc-logout');
+    const audit = await page.request.get(`${sso.url}/v1/audit?sessionId=${session.id}&type=session.revoked`, { headers: { 'x-api-key': ADMIN_KEY } });
+    expect(((await audit.json()) as { events: { reason: string }[] }).events[0]).toMatchObject({ reason: 'logout' });
+
+    // The provider's session ended too: a new login shows its sign-in page instead of signing in silently.
+    await page.goto(login);
+    expect(new URL(page.url()).origin).toBe(sso.op.issuer);
+    await page.locator('#username').waitFor();
   });
 
   it('never left loopback', () => {

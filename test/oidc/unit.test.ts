@@ -7,6 +7,9 @@ import { loginStateCookieName, openLoginState, sealLoginState } from '../../src/
 import { resolveOidcOptions } from '../../src/oidc/options.js';
 import { checkReturnTo, parseReturnToList } from '../../src/oidc/return-to.js';
 import { parseRoleMapping, rolesFromClaims } from '../../src/oidc/roles.js';
+import { oidcUserId } from '../../src/oidc/user-id.js';
+import { openIdToken, sealIdToken } from '../../src/oidc/id-token.js';
+import { logoutThroughProvider } from '../../src/oidc/rp-logout.js';
 import { memoryStore } from '../../src/stores/memory.js';
 
 const base = new URL('https://app.example.org/auth/callback');
@@ -131,5 +134,62 @@ describe('linking an SSO session', () => {
     const issued = await sessions.create({ userId: 'alice', data: { oidc: { iss: 'https://sso.example.org', sub: 'alice', sid: 's1' } } });
     await expect(oidc.linkSession(issued.session, { iss: 'https://sso.example.org', sub: 'alice', sid: 's1' })).rejects.toMatchObject({ code: 'store_unavailable' });
     await expect(sessions.validate(issued.token)).rejects.toMatchObject({ code: 'session_revoked' });
+  });
+});
+
+describe('SSO user ids', () => {
+  const sessions = createSessionManager({ store: memoryStore() });
+  const opts = (extra: Record<string, unknown> = {}) => resolveOidcOptions({ sessions, issuer: 'https://sso.example.org/realms/main', clientId: 'app', redirectUri: 'https://app.example.org/cb', ...extra });
+  const claims = (extra: Record<string, unknown> = {}) => ({ iss: 'https://sso.example.org/realms/main', sub: 'alice', aud: 'app', ...extra });
+
+  it('namespaces the sub by a hash of the issuer by default, so two realms on one host never share a user', () => {
+    const id = opts().userId(claims());
+    expect(id).toBe(oidcUserId('https://sso.example.org/realms/main', 'alice'));
+    expect(id).toMatch(/^oidc:[0-9a-f]{16}:alice$/);
+    expect(opts().userId(claims({ iss: 'https://sso.example.org/realms/other' }))).not.toBe(id);
+  });
+
+  it('maps a claim onto existing user ids with userIdClaim, and refuses a login whose token lacks it', () => {
+    expect(opts({ userIdClaim: 'email' }).userId(claims({ email: 'alice@example.org' }))).toBe('alice@example.org');
+    expect(opts({ userIdClaim: 'ext.employee' }).userId(claims({ ext: { employee: 'e-17' } }))).toBe('e-17');
+    expect(() => opts({ userIdClaim: 'email' }).userId(claims())).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+    expect(() => opts({ userIdClaim: 'email' }).userId(claims({ email: 42 }))).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+  });
+
+  it('refuses a sub too long for the namespaced form, naming userIdClaim', () => {
+    expect(() => opts().userId(claims({ sub: 'x'.repeat(250) }))).toThrow(/userIdClaim/);
+  });
+
+  it('refuses userId together with userIdClaim', () => {
+    expect(() => opts({ userIdClaim: 'email', userId: () => 'x' })).toThrow(/userIdClaim/);
+  });
+});
+
+describe('RP-initiated logout', () => {
+  it('still ends the local session when the provider cannot be reached, then reports the provider error', async () => {
+    const sessions = createSessionManager({ store: memoryStore() });
+    const oidc = createOidc({ sessions, issuer: 'http://127.0.0.1:9/', clientId: 'app', redirectUri: 'http://127.0.0.1:9/cb', allowInsecureRequests: true, postLogoutRedirectUri: 'http://127.0.0.1:9/bye' });
+    const { session, token } = await sessions.create({ userId: 'u1' });
+    const ended = logoutThroughProvider(oidc.startLogout, { session }, () => sessions.revoke(session.id, { reason: 'logout' }));
+    await expect(ended).rejects.toMatchObject({ code: 'provider_unavailable', status: 502 });
+    await expect(sessions.validate(token)).rejects.toMatchObject({ code: 'session_revoked' });
+  });
+
+  it('leaves the session alone when the returnTo is refused', async () => {
+    const sessions = createSessionManager({ store: memoryStore() });
+    const oidc = createOidc({ sessions, issuer: 'http://127.0.0.1:9/', clientId: 'app', redirectUri: 'http://127.0.0.1:9/cb', allowInsecureRequests: true });
+    const { session, token } = await sessions.create({ userId: 'u1' });
+    const ended = logoutThroughProvider(oidc.startLogout, { session, returnTo: 'https://evil.example/' }, () => sessions.revoke(session.id, { reason: 'logout' }));
+    await expect(ended).rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(sessions.validate(token)).resolves.toMatchObject({ id: session.id });
+  });
+
+  it('seals the kept ID Token for this client only', async () => {
+    const key = new Uint8Array(32).fill(7);
+    const sealed = await sealIdToken(key, 'app', 'eyJhbGciOi.eyJzdWIiOi.c2ln');
+    expect(sealed).not.toContain('eyJzdWIiOi');
+    expect(await openIdToken(key, 'app', sealed)).toBe('eyJhbGciOi.eyJzdWIiOi.c2ln');
+    expect(await openIdToken(key, 'other-app', sealed)).toBeNull();
+    expect(await openIdToken(new Uint8Array(32).fill(8), 'app', sealed)).toBeNull();
   });
 });

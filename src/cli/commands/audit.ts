@@ -1,5 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GENESIS_HASH, verifyChain } from '../../audit/chain.js';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { auditKey, checkpointLine, listCheckpoints, sealAuditChain } from '../../audit/checkpoint.js';
+import { verifyTrail } from '../../audit/verify-trail.js';
+import { MASTER_KEY_FILE, parseStoreUrl, resolveMasterKey, type ServiceConfig } from '../../config/index.js';
+import { parseMasterKey } from '../../tokens/key-encryption.js';
 import { parseDuration } from '../../core/duration.js';
 import type { AuditQuery, StoredAuditEvent } from '../../core/types.js';
 import type { SessionStore } from '../../stores/types.js';
@@ -133,54 +138,70 @@ async function drain(store: SessionStore, query: AuditQuery, cursor: number, pri
   }
 }
 
+/**
+ * The audit key of the configured master key: `SESSIONKIT_MASTER_KEY`, or the SQLite store's
+ * `master.key` when it exists (never created here: verifying writes nothing). Null without one.
+ */
+function configuredAuditKey(config: ServiceConfig): Buffer | null {
+  if (config.masterKey !== null) return auditKey(parseMasterKey(config.masterKey));
+  const target = parseStoreUrl(config.store);
+  if (target.kind !== 'sqlite' || !existsSync(join(dirname(resolve(target.path)), MASTER_KEY_FILE))) return null;
+  const resolved = resolveMasterKey(config).masterKey;
+  return resolved === null ? null : auditKey(parseMasterKey(resolved));
+}
+
+/** `--max-unsealed`: a duration; default 10 minutes (ten of the service's sealing intervals). */
+function parseMaxUnsealed(value: unknown): number {
+  if (value === undefined) return 600_000;
+  try {
+    return parseDuration(String(value), 'max-unsealed');
+  } catch {
+    throw usageError(`audit verify: --max-unsealed: expected a duration such as 10m, got ${escapeText(String(value).slice(0, 40))}`);
+  }
+}
+
+/** `--expect-checkpoint seq:at:mac`, as `audit seal` prints it. */
+function parseExpected(value: unknown): { seq: number; at: number; mac: string } | null {
+  if (value === undefined) return null;
+  const match = typeof value === 'string' ? /^(\d{1,15}):(\d{1,15}):([0-9a-f]{64})$/.exec(value) : null;
+  if (!match) throw usageError('audit verify: --expect-checkpoint: expected seq:at:mac as `sessionkit audit seal` prints it');
+  return { seq: Number(match[1]), at: Number(match[2]), mac: match[3] as string };
+}
+
 const verify: Command = {
   path: ['audit', 'verify'],
-  summary: "check the audit trail's hash chain and report the first broken link",
-  usage: 'audit verify [--json] [config flags]',
-  options: { ...jsonOption },
+  summary: "check the audit trail's hash chain and its keyed checkpoints; report the first problem",
+  usage: 'audit verify [--max-unsealed <10m>] [--expect-checkpoint <seq:at:mac>] [--json] [config flags]',
+  options: {
+    'max-unsealed': { type: 'string', valueName: '<duration>', description: 'fail when an event older than this is not sealed by a checkpoint (default 10m)' },
+    'expect-checkpoint': { type: 'string', valueName: '<seq:at:mac>', description: 'a checkpoint exported earlier (audit seal): it must still be in the store' },
+    ...jsonOption,
+  },
   usesConfig: true,
   details: [
     'Walks every stored event oldest first and recomputes its hash. Exits 1 at the first event',
     'whose link or content does not match (tampering, or a lost event), 0 when the chain holds.',
     'When older events were pruned, the chain is checked from the oldest event kept.',
+    'With a master key (SESSIONKIT_MASTER_KEY, or the SQLite master.key) it also checks the keyed',
+    'checkpoints the service writes every minute: a checkpoint must verify under the key derived',
+    'from the master key and match the event it sealed, so deleting an event and re-hashing the',
+    'rest of the chain is found. See docs/SECURITY.md for what store write access can still hide.',
   ].join('\n'),
   async run(args, { io, env }) {
-    const report = await withStore(args.configArgv, env, async (store) => {
-      let cursor = 0;
-      let prev: string | null = null;
-      let count = 0;
-      let firstSeq: number | null = null;
-      for (;;) {
-        const page = await store.queryAudit({ after: cursor, limit: 1000 });
-        if (page.length === 0) break;
-        if (prev === null) {
-          firstSeq = (page[0] as StoredAuditEvent).seq;
-          // The first event kept anchors the chain; its own content is still checked against its hash.
-          prev = firstSeq === 1 ? GENESIS_HASH : (page[0] as StoredAuditEvent).prevHash;
-        }
-        const expectedSeq = cursor === 0 ? firstSeq : cursor + 1;
-        const first = page[0] as StoredAuditEvent;
-        if (expectedSeq !== null && first.seq !== expectedSeq) {
-          return { ok: false, checked: count, brokenAt: first.seq, reason: `events ${expectedSeq} to ${first.seq - 1} are missing`, firstSeq };
-        }
-        const result = verifyChain(page, prev);
-        if (!result.ok) return { ok: false, checked: count + result.count, brokenAt: result.brokenAt, reason: result.reason, firstSeq };
-        const last = page[page.length - 1] as StoredAuditEvent;
-        for (let i = 1; i < page.length; i += 1) {
-          if ((page[i] as StoredAuditEvent).seq !== (page[i - 1] as StoredAuditEvent).seq + 1) {
-            return { ok: false, checked: count + i, brokenAt: (page[i] as StoredAuditEvent).seq, reason: 'an event before this one is missing', firstSeq };
-          }
-        }
-        count += page.length;
-        prev = last.hash;
-        cursor = last.seq;
-      }
-      return { ok: true, checked: count, firstSeq };
+    const maxUnsealed = parseMaxUnsealed(args.values['max-unsealed']);
+    const expect = parseExpected(args.values['expect-checkpoint']);
+    const report = await withStore(args.configArgv, env, async (store, config) => {
+      const key = configuredAuditKey(config);
+      if (expect && !key) throw usageError('audit verify: --expect-checkpoint needs the master key (SESSIONKIT_MASTER_KEY)');
+      return verifyTrail(store, { key, now: Date.now(), maxUnsealedMs: maxUnsealed, expect });
     });
     if (args.values.json) {
       io.stdout(jsonLine(report));
     } else if (report.ok) {
-      io.stdout(`audit chain ok: ${report.checked} events${report.firstSeq !== null && report.firstSeq > 1 ? ` (from #${report.firstSeq}; earlier events were pruned)` : ''}\n`);
+      const pruned = report.firstSeq !== null && report.firstSeq > 1 ? ` (from #${report.firstSeq}; earlier events were pruned)` : '';
+      const sealed = !report.keyed ? '; no master key, so the keyed checkpoints were not checked'
+        : report.sealedThrough === null ? '; no checkpoint yet' : `; sealed through #${report.sealedThrough}, ${report.unsealed} newer event(s) not sealed yet`;
+      io.stdout(`audit chain ok: ${report.checked} events${pruned}${sealed}\n`);
     } else {
       io.stdout(`audit chain BROKEN at event #${report.brokenAt}: ${report.reason} (${report.checked} events verified before it)\n`);
     }
@@ -188,4 +209,28 @@ const verify: Command = {
   },
 };
 
-export const auditCommands: Command[] = [tail, verify];
+const seal: Command = {
+  path: ['audit', 'seal'],
+  summary: 'write a keyed checkpoint of the audit chain now and print it (seq:at:mac) for safekeeping elsewhere',
+  usage: 'audit seal [--json] [config flags]',
+  options: { ...jsonOption },
+  usesConfig: true,
+  details: [
+    'The service seals every minute and at shutdown; this seals on demand (after CLI writes, or',
+    'from cron) and prints the newest checkpoint. Kept outside the store (a log host, a ticket),',
+    'that line lets `audit verify --expect-checkpoint` prove no checkpoint was removed since.',
+  ].join('\n'),
+  async run(args, { io, env }) {
+    const checkpoint = await withStore(args.configArgv, env, async (store, config) => {
+      const key = configuredAuditKey(config);
+      if (!key) throw usageError('audit seal: needs the master key (SESSIONKIT_MASTER_KEY), from which the audit key is derived');
+      await sealAuditChain(store, key, Date.now());
+      return (await listCheckpoints(store)).at(-1) ?? null;
+    });
+    if (args.values.json) io.stdout(jsonLine(checkpoint === null ? { checkpoint: null } : { checkpoint: checkpointLine(checkpoint), seq: checkpoint.seq, at: isoTime(checkpoint.at) }));
+    else io.stdout(checkpoint === null ? 'no audit events to seal\n' : `${checkpointLine(checkpoint)}\n`);
+    return EXIT_OK;
+  },
+};
+
+export const auditCommands: Command[] = [tail, verify, seal];

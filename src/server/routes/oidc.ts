@@ -2,9 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { ConfigError } from '../../config/load.js';
 import type { ServiceConfig } from '../../config/schema.js';
 import type { SessionManager } from '../../core/manager.js';
-import { extractToken, type HeaderBag } from '../../http/core.js';
+import { clearSessionCookies, extractToken, type HeaderBag } from '../../http/core.js';
 import { oidcErrorResponse } from '../../oidc/errors.js';
 import { createOidc, type Oidc } from '../../oidc/relying-party.js';
+import { logoutThroughProvider, wantsJson } from '../../oidc/rp-logout.js';
 import { errorResponses } from '../schemas.js';
 import { setSessionCookies, type RouteDeps } from './sessions.js';
 
@@ -37,6 +38,8 @@ export function oidcFromConfig(config: ServiceConfig, sessions: SessionManager):
       scope: config.oidcScope, returnTo: config.oidcReturnTo,
       ...(config.oidcRolesClaim !== null ? { rolesClaim: config.oidcRolesClaim } : {}),
       ...(config.oidcRoleMap !== null ? { roleMap: config.oidcRoleMap } : {}),
+      ...(config.oidcUserIdClaim !== null ? { userIdClaim: config.oidcUserIdClaim } : {}),
+      ...(config.oidcPostLogoutRedirectUri !== null ? { postLogoutRedirectUri: config.oidcPostLogoutRedirectUri } : {}),
       acceptUntypedLogoutTokens: config.oidcAcceptUntypedLogoutTokens,
       insecureCookies: config.insecureCookies,
       // Honoured for loopback issuers only (createOidc refuses any other http:// issuer).
@@ -50,7 +53,9 @@ export function oidcFromConfig(config: ServiceConfig, sessions: SessionManager):
 /**
  * Single sign-on routes (present only when OIDC is configured): `GET /v1/oidc/login` sends the
  * browser to the provider, `GET /v1/oidc/callback` creates the session (a new token; the session
- * the browser carried is revoked) and returns to an allowed `returnTo`.
+ * the browser carried is revoked) and returns to an allowed `returnTo`; `POST /v1/oidc/logout`
+ * ends the session and the provider's (RP-initiated logout), `GET /v1/oidc/logout/callback` is
+ * where the provider sends the browser back.
  *
  * @example oidcRoutes(app, deps, oidc)
  */
@@ -105,13 +110,73 @@ export function oidcRoutes(app: FastifyInstance, deps: RouteDeps, oidc: Oidc): v
         // The session this browser already carried is revoked, never continued (no fixation).
         replaces: presentedToken(request.headers as HeaderBag, deps),
       }, ctx);
-      await oidc.linkSession(issued.session, finished.identity);
+      await oidc.linkSession(issued.session, finished.identity, finished.idToken);
       await setSessionCookies(reply, deps, issued.token, issued.session, await deps.csrfToken(issued.session.id));
       for (const cookie of finished.cookies) reply.header('set-cookie', cookie);
       return reply.header('cache-control', 'no-store').redirect(finished.returnTo, 303);
     } catch (err) {
       const { status, headers, body } = oidcErrorResponse(err);
       return reply.code(status).headers(headers).header('set-cookie', oidc.clearLoginCookie()).send(body);
+    }
+  });
+
+  app.post('/v1/oidc/logout', {
+    schema: {
+      operationId: 'oidcLogout', tags: ['sso'], security: [['sessionCookie'], ['bearer']],
+      summary: 'RP-initiated logout: ends the caller\'s session and sends the browser to the provider\'s end_session_endpoint',
+      description: 'OpenID Connect RP-Initiated Logout 1.0. The session ends here first; the provider gets `id_token_hint` (the ID Token kept, sealed, since the login), '
+        + '`post_logout_redirect_uri` (SESSIONKIT_OIDC_POST_LOGOUT_REDIRECT_URI, when set) and a fresh `state`, sealed in a short-lived cookie. '
+        + 'A cookie session needs `X-CSRF-Token` and a same-origin request, as every cookie write; a script (`Accept: application/json`) gets `200 { location }` and navigates there itself.',
+      querystring: {
+        type: 'object',
+        properties: { returnTo: { type: 'string', maxLength: 2048, description: 'Where to go once the provider sends the browser back: an entry of SESSIONKIT_OIDC_RETURN_TO (default: its first entry).' } },
+        additionalProperties: false,
+      },
+      response: {
+        200: {
+          description: 'For a caller that accepts JSON only: where to send the browser (the session has ended)',
+          type: 'object', required: ['location'], properties: { location: { type: 'string' } }, additionalProperties: false,
+        },
+        ...errorResponses,
+      },
+      openapiResponses: redirectResponse('To the provider\'s end_session_endpoint; clears the session cookies and sets the logout-state cookie'),
+    },
+  }, async (request, reply) => {
+    const returnTo = (request.query as { returnTo?: string }).returnTo;
+    const { session } = await auth.session(request, reply);
+    const ctx = auth.context(request);
+    try {
+      const started = await logoutThroughProvider(oidc.startLogout, { session, returnTo }, () => sessions.revoke(session.id, { ...ctx, reason: 'logout' }));
+      reply.header('set-cookie', [...clearSessionCookies(deps.http), ...started.cookies]).header('cache-control', 'no-store');
+      if (wantsJson(request.headers.accept)) return reply.code(200).send({ location: started.location });
+      return reply.redirect(started.location, 303);
+    } catch (err) {
+      const { status, headers, body } = oidcErrorResponse(err);
+      return reply.code(status).headers(headers).send(body);
+    }
+  });
+
+  app.get('/v1/oidc/logout/callback', {
+    schema: {
+      operationId: 'oidcLogoutCallback', tags: ['sso'], security: [],
+      summary: 'The post_logout_redirect_uri: checks state against the logout-state cookie, 303 to returnTo',
+      querystring: {
+        type: 'object',
+        properties: { state: { type: 'string', maxLength: 1024 } },
+        // Providers may add their own parameters: ignored, not refused.
+        additionalProperties: true,
+      },
+      response: { ...errorResponses },
+      openapiResponses: redirectResponse('To the logout\'s returnTo; the logout-state cookie is cleared'),
+    },
+  }, async (request, reply) => {
+    try {
+      const finished = await oidc.finishLogout({ query: queryOf(request.url), headers: request.headers as HeaderBag });
+      for (const cookie of finished.cookies) reply.header('set-cookie', cookie);
+      return reply.header('cache-control', 'no-store').redirect(finished.returnTo, 303);
+    } catch (err) {
+      const { status, headers, body } = oidcErrorResponse(err);
+      return reply.code(status).headers(headers).header('set-cookie', oidc.clearLogoutCookie()).send(body);
     }
   });
 }

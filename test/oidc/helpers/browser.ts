@@ -103,3 +103,10 @@ export async function signOutAtProvider(jar: CookieJar, issuer: string): Promise
   const { action, fields } = formOf(confirm.text, confirm.url);
   return browse(jar, action, { method: 'POST', form: { ...fields, logout: 'yes' } });
 }
+
+/** Confirms the provider's sign-out page (the `end_session` prompt) and follows where it leads. */
+export async function confirmSignOut(jar: CookieJar, confirm: Visit): Promise<Visit> {
+  if (confirm.status !== 200) throw new Error(`expected the provider's sign-out page, got ${confirm.status}: ${confirm.text.slice(0, 300)}`);
+  const { action, fields } = formOf(confirm.text, confirm.url);
+  return browse(jar, action, { method: 'POST', form: { ...fields, logout: 'yes' } });
+}

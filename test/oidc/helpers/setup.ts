@@ -13,10 +13,11 @@ export const ACCOUNTS: Record<string, TestAccount> = {
 };
 
 /** A client registration at the provider for an app whose callback and back-channel routes live at `base`. */
-export function clientFor(clientId: string, base: string, paths = { callback: '/auth/callback', backchannel: '/auth/backchannel-logout' }) {
+export function clientFor(clientId: string, base: string, paths = { callback: '/auth/callback', backchannel: '/auth/backchannel-logout', logoutCallback: '/auth/logout/callback' }) {
   return {
     client_id: clientId, client_secret: CLIENT_SECRET, grant_types: ['authorization_code'], response_types: ['code'],
     redirect_uris: [`${base}${paths.callback}`], token_endpoint_auth_method: 'client_secret_basic',
+    post_logout_redirect_uris: [`${base}${paths.logoutCallback}`],
     backchannel_logout_uri: `${base}${paths.backchannel}`, backchannel_logout_session_required: true,
   };
 }
@@ -33,7 +34,7 @@ export async function startSsoService(): Promise<SsoService> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const op = await startProvider({
-    clients: [clientFor('sessionkit-service', url, { callback: '/v1/oidc/callback', backchannel: '/v1/backchannel-logout' })] as never,
+    clients: [clientFor('sessionkit-service', url, { callback: '/v1/oidc/callback', backchannel: '/v1/backchannel-logout', logoutCallback: '/v1/oidc/logout/callback' })] as never,
     accounts: ACCOUNTS,
   });
   const config = loadConfig({
@@ -43,7 +44,7 @@ export async function startSsoService(): Promise<SsoService> {
       '--rate-limit', '1000/1m', '--oidc-issuer', op.issuer, '--oidc-client-id', 'sessionkit-service',
       '--oidc-client-secret', CLIENT_SECRET, '--oidc-redirect-uri', `${url}/v1/oidc/callback`, '--oidc-scope', 'openid email groups',
       '--oidc-roles-claim', 'groups', '--oidc-role-map', 'sso-admins=admin,staff=user',
-      '--oidc-return-to', `${url}/v1/sessions/current,${url}/app/`,
+      '--oidc-return-to', `${url}/v1/sessions/current,${url}/app/`, '--oidc-post-logout-redirect-uri', `${url}/v1/oidc/logout/callback`,
     ],
   });
   const app = await buildServer(config);
