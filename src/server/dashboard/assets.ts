@@ -10,6 +10,7 @@ const TYPES = {
   'app.css': 'text/css; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
   'login.js': 'text/javascript; charset=utf-8',
+  'favicon.svg': 'image/svg+xml; charset=utf-8',
 } as const;
 
 export type AssetName = keyof typeof TYPES;
@@ -36,4 +37,5 @@ export const ASSETS: Readonly<Record<AssetName, Asset>> = Object.freeze({
   'app.css': asset('app.css'),
   'app.js': asset('app.js'),
   'login.js': asset('login.js'),
+  'favicon.svg': asset('favicon.svg'),
 });

@@ -174,13 +174,13 @@
     }
     for (const k of keys) {
       const tr = el('tr');
-      tr.appendChild(el('td', { 'data-label': 'kid' }, k.kid));
+      tr.appendChild(el('td', { 'data-label': 'kid', class: 'nowrap' }, k.kid));
       tr.appendChild(el('td', { 'data-label': 'alg' }, k.alg));
       const state = el('td', { 'data-label': 'state' });
       state.appendChild(el('span', { class: `pill ${k.state}` }, k.state));
       tr.appendChild(state);
-      tr.appendChild(el('td', { 'data-label': 'created' }, when(k.createdAt)));
-      tr.appendChild(el('td', { 'data-label': 'retires' }, k.retiresAt ? when(k.retiresAt) : '-'));
+      tr.appendChild(el('td', { 'data-label': 'created', class: 'time' }, when(k.createdAt)));
+      tr.appendChild(el('td', { 'data-label': 'retires', class: 'time' }, k.retiresAt ? when(k.retiresAt) : '-'));
       body.appendChild(tr);
     }
   }
@@ -318,15 +318,17 @@
     const d = s.device;
     const device = [d?.browser || 'unknown browser', d?.os || 'unknown OS', d?.type ?? 'unknown'].join(' \u00b7 ') + (d?.label ? ` (${d.label})` : '');
     tr.appendChild(el('td', { 'data-label': 'device' }, device));
-    tr.appendChild(el('td', { 'data-label': 'ip' }, d?.ip || '-'));
-    tr.appendChild(el('td', { 'data-label': 'created' }, when(s.createdAt)));
-    tr.appendChild(el('td', { 'data-label': 'last seen' }, when(s.lastSeenAt)));
+    tr.appendChild(el('td', { 'data-label': 'ip', class: 'nowrap' }, d?.ip || '-'));
+    tr.appendChild(el('td', { 'data-label': 'created', class: 'time' }, when(s.createdAt)));
+    tr.appendChild(el('td', { 'data-label': 'last seen', class: 'time' }, when(s.lastSeenAt)));
     const policy = s.policy ? `role ${s.policy}` : 'default policy';
     tr.appendChild(el('td', { 'data-label': 'timeouts', class: 'timeouts' }, `idle ${duration(s.idleTimeout)}, absolute ${duration(s.absoluteTimeout)} \u00b7 ${policy}`));
-    tr.appendChild(el('td', { 'data-label': 'expires' }, when(s.idleExpiresAt < s.absoluteExpiresAt ? s.idleExpiresAt : s.absoluteExpiresAt)));
-    const actions = el('td');
+    tr.appendChild(el('td', { 'data-label': 'expires', class: 'time' }, when(s.idleExpiresAt < s.absoluteExpiresAt ? s.idleExpiresAt : s.absoluteExpiresAt)));
+    const actions = el('td', { class: 'actions' });
     const b = /** @type {HTMLButtonElement} */ (el('button', { class: 'danger revoke', type: 'button' }, 'Revoke'));
     b.addEventListener('click', async () => {
+      // A revocation cannot be undone: ask first, naming whose session on which device.
+      if (!window.confirm(`Revoke the session of ${userId} on ${device}? Its token stops working at once.`)) return;
       b.disabled = true;
       try {
         await api('DELETE', `/dashboard/api/sessions/${encodeURIComponent(s.id)}`);
@@ -349,6 +351,10 @@
   $('logout-all').addEventListener('click', async () => {
     if (!shownUser) return;
     const user = shownUser;
+    const button = /** @type {HTMLButtonElement} */ ($('logout-all'));
+    const live = $('user-sessions').querySelectorAll('tr[data-session]').length;
+    if (!window.confirm(`Log ${user} out everywhere? Their ${live} live session${live === 1 ? '' : 's'} end${live === 1 ? 's' : ''} at once.`)) return;
+    button.disabled = true;
     try {
       /** @type {{ revoked: number }} */
       const r = await api('DELETE', `/dashboard/api/users/${encodeURIComponent(user)}/sessions`);
@@ -357,6 +363,7 @@
     } catch (err) {
       $('search-msg').textContent = `failed: ${message(err)}`;
     }
+    button.disabled = false;
   });
   $('signout').addEventListener('click', () => {
     api('POST', '/dashboard/logout').catch(() => {}).then(() => window.location.assign('/dashboard'));
