@@ -24,7 +24,14 @@ export interface Asset {
 
 function asset(name: AssetName): Asset {
   // Missing files fail the start loudly (a build that forgot to copy them), not the first request.
-  const body = readFileSync(new URL(`./client/${name}`, import.meta.url), 'utf8');
+  const file = new URL(`./client/${name}`, import.meta.url);
+  let body: string;
+  try {
+    body = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`the dashboard asset ${file.pathname} cannot be read (${(err as Error).message}): `
+      + 'a build must copy src/server/dashboard/client/ next to the compiled code (node scripts/ensure.mjs does)', { cause: err });
+  }
   return { type: TYPES[name], body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
 }
 
