@@ -12,4 +12,20 @@ export default tseslint.config(
       'no-empty': ['error', { allowEmptyCatch: true }],
     },
   },
+  {
+    // The dashboard's browser scripts (served as they are, classic scripts): browser globals only,
+    // so a Node-only name (process, Buffer) in them is an error here, not in a user's console.
+    files: ['src/server/dashboard/client/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        process: 'off', Buffer: 'off', setImmediate: 'off', console: 'off',
+        window: 'readonly', document: 'readonly', navigator: 'readonly', location: 'readonly', fetch: 'readonly',
+        EventSource: 'readonly', HTMLElement: 'readonly', HTMLInputElement: 'readonly', HTMLButtonElement: 'readonly',
+        Node: 'readonly', Range: 'readonly', confirm: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly',
+        setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', Intl: 'readonly',
+      },
+    },
+    rules: { strict: ['error', 'function'], 'no-restricted-globals': ['error', 'process', 'Buffer'] },
+  },
 );

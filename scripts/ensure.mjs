@@ -7,9 +7,10 @@
 // default (tests, benchmarks, examples) installs everything and builds with the type-checking
 // compiler, which also writes the declarations the package ships.
 import { execSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { copyAssets } from './copy-assets.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const mode = process.argv[2] === 'serve' ? 'serve' : 'full';
@@ -64,16 +65,6 @@ if (mode === 'full' && (stale || built !== 'tsc')) {
   }
   copyAssets();
   writeFileSync(stamp, 'transpiled\n');
-}
-
-/** Files of src/ that are not TypeScript (browser scripts, styles, icons) go to dist/ as they are. */
-function copyAssets() {
-  for (const file of files(join(root, 'src'))) {
-    if (file.endsWith('.ts')) continue;
-    const out = join(root, 'dist', relative(join(root, 'src'), file));
-    mkdirSync(dirname(out), { recursive: true });
-    copyFileSync(file, out);
-  }
 }
 
 /**

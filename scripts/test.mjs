@@ -16,6 +16,8 @@ let failedSteps = 0;
 failedSteps += step('lint', 'npx', ['eslint', '.']) === 0 ? 0 : 1;
 failedSteps += step('type-check', 'npx', ['tsc', '-p', 'tsconfig.json']) === 0 ? 0 : 1;
 failedSteps += step('layers', 'node', ['scripts/check-layers.mjs']) === 0 ? 0 : 1;
+// The dashboard's browser scripts, against the DOM's types and without Node's.
+failedSteps += step('type-check (browser)', 'npx', ['tsc', '-p', 'tsconfig.browser.json']) === 0 ? 0 : 1;
 
 const out = join(mkdtempSync(join(tmpdir(), 'sessionkit-test-')), 'vitest.json');
 const extra = process.argv.slice(2);

@@ -1,5 +1,8 @@
 // The dashboard sign-in in-process: the secure cookie by default, the end of a dashboard session
-// when its API key is revoked, and assets that are complete, self-contained scripts.
+// when its API key is revoked, and assets that are complete, self-contained scripts served as
+// the files of src/server/dashboard/client/ are.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
@@ -55,6 +58,23 @@ describe('dashboard assets', () => {
       expect(asset.body).not.toMatch(/innerHTML|eval\(|new Function/);
     }
     expect(ASSETS['app.css'].body).toMatch(/@media \(max-width: 600px\)/);
+  });
+
+  it('are the files of src/server/dashboard/client, served with an ETag of their content', async () => {
+    const app = await buildServer(loadConfig({ env: {}, argv: ['--store', 'memory:', '--log-level', 'silent', '--sweep-interval', '0'] }));
+    const page = await app.inject({ method: 'GET', url: '/dashboard' });
+    expect(page.headers['content-security-policy']).toMatch(/script-src 'self'; style-src 'self'/);
+    for (const name of Object.keys(ASSETS) as (keyof typeof ASSETS)[]) {
+      const file = readFileSync(new URL(`../../src/server/dashboard/client/${name}`, import.meta.url), 'utf8');
+      const etag = `"${createHash('sha256').update(file).digest('base64url').slice(0, 22)}"`;
+      const res = await app.inject({ method: 'GET', url: `/dashboard/assets/${name}` });
+      expect(res.statusCode, name).toBe(200);
+      expect(res.body, name).toBe(file);
+      expect(res.headers.etag, name).toBe(etag);
+      expect(res.headers['content-type'], name).toBe(ASSETS[name].type);
+      expect((await app.inject({ method: 'GET', url: `/dashboard/assets/${name}`, headers: { 'if-none-match': etag } })).statusCode, name).toBe(304);
+    }
+    await app.close();
   });
 
   it('escapes text for HTML', () => {

@@ -1,7 +1,8 @@
 // Drives Debian's Chromium (playwright-core) through the monitoring dashboard of a real service:
 // a wrong admin key is refused, sign-in works, a session created through the API shows up in the
-// live feed and the active count within 2 s, revoking it from the page kills its token, "log out
-// everywhere" kills the rest, and the main view is photographed at 1280x800 and 390x844.
+// live feed and the active count within 2 s, revoking it from the page (once confirmed) kills its
+// token, "log out everywhere" kills the rest, and the main view is photographed at 1280x800 and
+// 390x844 (the layout itself is measured in dashboard-layout.test.ts).
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +86,7 @@ describe('the dashboard in Chromium', () => {
     expect(await row.textContent()).toContain('Firefox');
     expect(await row.locator('.timeouts').textContent()).toBe('idle 30m, absolute 8h · default policy');
     expect(await whoAmI(session.token)).toBe(200);
+    page.once('dialog', (dialog) => void dialog.accept()); // Revoke asks first (test/browser/dashboard-layout.test.ts)
     await row.locator('button.revoke').click();
     await row.waitFor({ state: 'detached' });
     expect(await whoAmI(session.token)).toBe(401);
@@ -98,6 +100,7 @@ describe('the dashboard in Chromium', () => {
     await page.fill('#search-user', 'bob');
     await page.click('#search-form button[type="submit"]');
     await expect.poll(() => page.locator('#user-sessions tr').count()).toBe(2);
+    page.once('dialog', (dialog) => void dialog.accept());
     await page.click('#logout-all');
     await expect.poll(() => page.locator('#search-msg').textContent()).toBe('2 sessions of bob revoked');
     expect(await page.locator('#user-sessions tr').count()).toBe(0);

@@ -26,7 +26,7 @@ function newest(dir: string): number {
 export function ensureBuilt(): void {
   if (existsSync(bin) && statSync(bin).mtimeMs >= newest(join(root, 'src', 'cli'))) return;
   // Checked again under the lock: another test file may have built it while this one waited.
-  const script = 'if [ -f dist/cli/index.js ] && [ -z "$(find src/cli -newer dist/cli/index.js -print -quit)" ]; then exit 0; fi; npx tsc -p tsconfig.build.json';
+  const script = 'if [ -f dist/cli/index.js ] && [ -z "$(find src/cli -newer dist/cli/index.js -print -quit)" ]; then exit 0; fi; npx tsc -p tsconfig.build.json && node scripts/copy-assets.mjs';
   spawnSync('flock', ['/tmp/sessionkit-build.lock', 'sh', '-c', script], { cwd: root, stdio: 'inherit' });
   if (!existsSync(bin)) throw new Error('the CLI was not built (npx tsc -p tsconfig.build.json)');
 }

@@ -58,6 +58,8 @@ describe('the packed tarball', () => {
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
     expect(files.filter((f) => f.includes('.build-stamp'))).toEqual([]);
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([]);
+    // The dashboard's browser files, which tsc does not emit, are in the package.
+    expect(files).toEqual(expect.arrayContaining(['dist/server/dashboard/client/app.js', 'dist/server/dashboard/client/app.css', 'dist/server/dashboard/client/favicon.svg']));
   });
 
   it('imports every subpath export from an empty project', () => {

@@ -14,6 +14,7 @@ const HEAD = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="/dashboard/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/dashboard/assets/app.css">`;
 
 /**
@@ -74,13 +75,13 @@ ${charts}
 <div><div class="sub">OS</div><ul id="dev-os" class="bars"></ul></div>
 </div></section>
 <section class="card span-5" aria-labelledby="h-feed"><h2 id="h-feed">Live events</h2><ul id="feed" aria-live="polite"></ul></section>
-<section class="card span-8" aria-labelledby="h-user"><h2 id="h-user">Sessions of a user</h2>
+<section class="card span-12" aria-labelledby="h-user"><h2 id="h-user">Sessions of a user</h2>
 <form id="search-form" class="search"><input id="search-user" type="text" placeholder="user id" aria-label="user id" autocomplete="off">
 <button class="primary" type="submit">Search</button><button id="logout-all" class="danger" type="button" hidden>Log out everywhere</button></form>
 <p id="search-msg" class="msg" role="status"></p>
 <table class="table"><thead><tr><th>Device</th><th>IP</th><th>Created</th><th>Last seen</th><th>Timeouts (policy)</th><th>Expires</th><th></th></tr></thead>
 <tbody id="user-sessions"></tbody></table></section>
-<section class="card span-4" aria-labelledby="h-keys"><h2 id="h-keys">Signing keys</h2>
+<section class="card span-12" aria-labelledby="h-keys"><h2 id="h-keys">Signing keys</h2>
 <table class="table"><thead><tr><th>kid</th><th>alg</th><th>state</th><th>created</th><th>retires</th></tr></thead><tbody id="keys"></tbody></table></section>
 </main>
 <script src="/dashboard/assets/app.js"></script>

@@ -50,10 +50,13 @@ export function dashboardRoutes(app: FastifyInstance, deps: { sessions: SessionM
   app.get('/dashboard/assets/:file', {
     schema: {
       operationId: 'dashboardAsset', tags: ['dashboard'],
-      summary: 'The dashboard’s scripts and styles (served here: no CDN)',
+      summary: 'The dashboard’s scripts, styles and icon (served here: no CDN)',
       params: { type: 'object', required: ['file'], properties: { file: { type: 'string', enum: Object.keys(ASSETS) } } },
       openapiResponses: {
-        200: { description: 'JavaScript or CSS', content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } } },
+        200: {
+          description: 'JavaScript, CSS or the SVG icon',
+          content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } }, 'image/svg+xml': { schema: { type: 'string' } } },
+        },
         '4XX': { description: 'Error', content: { 'application/json': { schema: errorSchema } } },
       },
     } as FastifySchema,
