@@ -16,6 +16,7 @@ import type { SessionManager } from '../core/manager.js';
 import { errorResponse, warnIfInsecure, type HttpOptions } from '../http/core.js';
 import type { SessionStore } from '../stores/types.js';
 import { createAuth } from './auth.js';
+import { failureFields } from './failure-log.js';
 import { createLimiter } from './limiter-setup.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { collectOpenApi } from './openapi.js';
@@ -139,11 +140,13 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
     reply.header('x-request-id', request.id);
     if (err instanceof SessionError) {
       const { status, headers, body } = errorResponse(err);
+      // The client gets a generic 503; the operator gets the cause (issue 18).
+      if (status >= 500) request.log.error(failureFields(err, status), 'request failed');
       return reply.code(status).headers(headers).send(body);
     }
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) {
-      request.log.error({ err }, 'request failed');
+      request.log.error({ ...failureFields(err, 500), err }, 'request failed');
       const { headers, body } = errorResponse(err);
       return reply.code(500).headers(headers).send(body);
     }

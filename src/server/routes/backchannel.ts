@@ -3,6 +3,7 @@ import { backchannelResponse, logoutTokenFromBody, MAX_FORM_BYTES } from '../../
 import type { Oidc } from '../../oidc/relying-party.js';
 import { errorResponses, revokedCountSchema } from '../schemas.js';
 import type { ServiceAuth } from '../auth.js';
+import { failureFields } from '../failure-log.js';
 
 const backchannelErrorSchema = {
   type: 'object',
@@ -55,6 +56,7 @@ export function backchannelRoutes(app: FastifyInstance, oidc: Oidc, auth: Servic
         outcome = err;
       }
       const { status, headers, body } = backchannelResponse(outcome);
+      if (status >= 500) request.log.error(failureFields(outcome, status), 'request failed');
       return reply.code(status).headers(headers).send(body);
     });
   });

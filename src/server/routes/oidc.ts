@@ -8,6 +8,7 @@ import { createOidc, type Oidc } from '../../oidc/relying-party.js';
 import { logoutThroughProvider, wantsJson } from '../../oidc/rp-logout.js';
 import { errorResponses } from '../schemas.js';
 import { setSessionCookies, type RouteDeps } from './sessions.js';
+import { failureFields } from '../failure-log.js';
 
 const redirectResponse = (description: string) => ({
   '303': {
@@ -80,6 +81,7 @@ export function oidcRoutes(app: FastifyInstance, deps: RouteDeps, oidc: Oidc): v
       return reply.header('set-cookie', cookies).header('cache-control', 'no-store').redirect(location, 303);
     } catch (err) {
       const { status, headers, body } = oidcErrorResponse(err);
+      if (status >= 500) request.log.error(failureFields(err, status), 'request failed');
       return reply.code(status).headers(headers).send(body);
     }
   });
@@ -116,6 +118,7 @@ export function oidcRoutes(app: FastifyInstance, deps: RouteDeps, oidc: Oidc): v
       return reply.header('cache-control', 'no-store').redirect(finished.returnTo, 303);
     } catch (err) {
       const { status, headers, body } = oidcErrorResponse(err);
+      if (status >= 500) request.log.error(failureFields(err, status), 'request failed');
       return reply.code(status).headers(headers).header('set-cookie', oidc.clearLoginCookie()).send(body);
     }
   });
