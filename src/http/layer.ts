@@ -6,7 +6,7 @@ import {
   clearSessionCookies, clientIp, csrfCookie, extractToken, headerValue, isUnsafeMethod, normalizeOrigin, sessionCookie,
   sessionCookieName, warnIfInsecure, CSRF_COOKIE_NAME, type HeaderBag, type HttpOptions,
 } from './core.js';
-import { enforceCsrf } from './csrf.js';
+import { enforceCsrf, enforceLoginOrigin } from './csrf.js';
 import { enforceRecentAuth } from './freshness.js';
 
 /** Options shared by the Express, Fastify and Hono adapters. */
@@ -200,10 +200,19 @@ export function createSessionLayer(options: SessionLayerOptions) {
 
   /**
    * Logs a user in: creates a new session and revokes the one the request carried (if the
-   * request really holds it), so a session id planted before login is never adopted.
+   * request really holds it), so a session id planted before login is never adopted. An unsafe
+   * request that carries no live session must come from an allowed origin (login CSRF).
    */
   async function login(state: RequestState, input: LoginInput): Promise<{ issued: IssuedSession; csrfToken: string; changes: ResponseChanges }> {
     if (typeof input !== 'object' || input === null) throw new SessionError('invalid_request', 'login: expected { userId, roles }');
+    // A live cookie session already passed the full check in resolve(); Bearer callers are not browsers.
+    const checked = state.source === 'bearer' || (state.source === 'cookie' && state.session !== null);
+    if (csrf && !checked) {
+      await enforceLoginOrigin(sessions, {
+        method: state.info.method, headers: state.info.headers, allowedOrigins: allowedOrigins(state.info), ctx: state.ctx,
+        userId: typeof input.userId === 'string' ? input.userId : null,
+      });
+    }
     const issued = await sessions.create({
       ...input,
       device: { userAgent: state.ctx.userAgent ?? null, ip: state.ctx.ip ?? null, label: input.device?.label ?? null },

@@ -27,7 +27,8 @@ export interface Client {
  * POST /renew (requireSession) -> { sessionId }; POST /write (requireSession) -> { ok };
  * GET /limited -> sendError(rate_limited with retryAfter 30).
  */
-export type MakeApp = (sessions: SessionManager, http: HttpOptions & { warn?: (m: string) => void }) => Promise<{ client: Client; close: () => Promise<void> }>;
+export type SuiteOptions = HttpOptions & { warn?: (m: string) => void; csrf?: boolean | 'origin-only' };
+export type MakeApp = (sessions: SessionManager, http: SuiteOptions) => Promise<{ client: Client; close: () => Promise<void> }>;
 
 const HOST = 'app.example.org';
 const ORIGIN = `https://${HOST}`;
@@ -58,7 +59,7 @@ export function adapterSuite(label: string, makeApp: MakeApp): void {
       close = null;
     });
 
-    async function setup(http: HttpOptions & { warn?: (m: string) => void } = {}) {
+    async function setup(http: SuiteOptions = {}) {
       const clock = fakeClock(Date.UTC(2026, 0, 1));
       const audit = memoryAudit();
       const store = memoryStore();
@@ -240,6 +241,42 @@ export function adapterSuite(label: string, makeApp: MakeApp): void {
       }
       expect((await sessions.listForUser('mallory'))).toHaveLength(0);
       expect((await sessions.listForUser('victim'))).toHaveLength(2);
+    });
+
+    it('refuses a login from another site with 403 csrf_failed naming the expected origin, sets no cookie and creates no session (login CSRF)', async () => {
+      const { client, sessions, audit } = await setup();
+      const crossSite: Array<[string, Record<string, string>]> = [
+        ['another origin', { origin: 'https://evil.example' }],
+        ['Origin: null', { origin: 'null' }],
+        ['a look-alike origin', { origin: 'https://app.example.org.evil.com' }],
+        ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site' }],
+        ['neither Origin nor Sec-Fetch-Site', {}],
+        // A dead session cookie gives no session, so the request is checked as a first login.
+        ['a dead cookie and another origin', { origin: 'https://evil.example', cookie: `__Host-sessionkit=sk_${'a'.repeat(43)}.${'b'.repeat(43)}` }],
+      ];
+      for (const [what, headers] of crossSite) {
+        const res = await client.call('POST', '/login', { headers: { host: HOST, ...headers }, body: { userId: 'mallory', roles: ['user'] } });
+        expect(res.status, what).toBe(403);
+        expect(res.body.error, what).toBe('csrf_failed');
+        expect(String(res.body.message), what).toContain(`expected Origin ${ORIGIN}`);
+        expect(res.cookies.filter((c) => !/Max-Age=0/.test(c)), what).toEqual([]);
+      }
+      expect(await sessions.listForUser('mallory')).toHaveLength(0);
+      const refusals = audit.events.filter((e) => e.type === 'session.rejected' && e.reason === 'csrf' && e.detail === 'login');
+      expect(refusals).toHaveLength(crossSite.length);
+      expect(refusals[0]).toMatchObject({ userId: 'mallory', sessionId: null });
+    });
+
+    it('lets a login through from its own origin (Origin or Sec-Fetch-Site), with a Bearer token, or with csrf: false', async () => {
+      const { client, sessions } = await setup();
+      const bySite = await client.call('POST', '/login', { headers: { host: HOST, 'sec-fetch-site': 'same-origin' }, body: { userId: 'alice', roles: ['user'] } });
+      expect(bySite.status).toBe(200);
+      const { token } = await sessions.create({ userId: 'alice' });
+      const byBearer = await client.call('POST', '/login', { headers: { host: HOST, authorization: `Bearer ${token}` }, body: { userId: 'alice', roles: ['user'] } });
+      expect(byBearer.status).toBe(200);
+      await close?.();
+      const open = await setup({ csrf: false });
+      expect((await open.client.call('POST', '/login', { headers: { host: HOST }, body: { userId: 'alice', roles: ['user'] } })).status).toBe(200);
     });
 
     it('logs out: revokes the session, expires both cookies and sends Clear-Site-Data', async () => {

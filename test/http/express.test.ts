@@ -66,7 +66,7 @@ describe('express adapter request state', () => {
     const sub = express();
     sub.get('/me', (req, res) => { res.json({ userId: req.session?.userId ?? null }); });
     app.use('/sub', sub);
-    const loggedIn = await request(app).post('/login');
+    const loggedIn = await request(app).post('/login').set('sec-fetch-site', 'same-origin');
     const cookie = (loggedIn.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]).join('; ');
     const me = await request(app).get('/me').set('cookie', cookie);
     expect(me.status).toBe(200);

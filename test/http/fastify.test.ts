@@ -6,6 +6,7 @@ import { adapterSuite, type Reply } from './adapter-suite.js';
 adapterSuite('fastify', async (sessions, http) => {
   const app = Fastify();
   await app.register(sessionkitFastify, { sessions, ...http });
+  app.setErrorHandler((err, _req, reply) => sendError(reply, err));
   app.get('/public', async (req) => ({ userId: req.session?.userId ?? null }));
   app.get('/me', { preHandler: app.requireSession }, async (req) => ({ userId: req.session!.userId, roles: req.session!.roles, ip: req.session!.device.ip }));
   app.get('/admin', { preHandler: app.requireRole('admin') }, async () => ({ ok: true }));
