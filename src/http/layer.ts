@@ -82,6 +82,13 @@ function plain(ctx: RequestContext): RequestContext {
 /** Fields a login accepts: everything `sessions.create` takes except what the request supplies. */
 export type LoginInput = Omit<CreateSessionInput, 'replaces' | 'device'> & { device?: { label?: string | null } };
 
+/**
+ * What the adapters' `renew()` gives the app: `token` only for a Bearer request. A cookie
+ * session's new token lives in the HttpOnly cookie alone, so an app that answers with the result
+ * (`res.json(await renew(res))`) cannot hand it to the page's scripts.
+ */
+export type RenewedSession = Omit<IssuedSession, 'token'> & { token: string | null };
+
 /** Headers and cookies an adapter writes to the response. */
 export interface ResponseChanges {
   headers: Record<string, string>;
@@ -243,15 +250,19 @@ export function createSessionLayer(options: SessionLayerOptions) {
     return sessions.revokeAllForUser(session.userId, { ...plain(state.ctx), except: session.id, reason: 'logout_all' });
   }
 
-  /** Rotates the request's token (same session); cookie sessions get the new cookie. */
-  async function renew(state: RequestState): Promise<{ issued: IssuedSession; changes: ResponseChanges }> {
+  /**
+   * Rotates the request's token (same session). A cookie session gets the new cookie and no
+   * token in the result (`RenewedSession`); a Bearer caller gets the token to send back.
+   */
+  async function renew(state: RequestState): Promise<{ issued: RenewedSession; changes: ResponseChanges }> {
     requireState(state);
     const issued = await sessions.renew(state.token, state.ctx);
     const changes: ResponseChanges = { headers: { 'Cache-Control': NO_STORE }, cookies: [] };
-    if (state.source === 'cookie') changes.cookies = (await issueCookies(issued)).cookies;
+    const byCookie = state.source === 'cookie';
+    if (byCookie) changes.cookies = (await issueCookies(issued)).cookies;
     state.session = issued.session;
     state.token = issued.token;
-    return { issued, changes };
+    return { issued: { ...issued, token: byCookie ? null : issued.token }, changes };
   }
 
   /**

@@ -24,7 +24,7 @@ export interface Client {
  * GET /public (no session needed) -> { userId | null }; GET /me (requireSession) -> { userId, roles, ip };
  * GET /admin (requireRole admin) -> { ok }; POST /login { userId, roles } -> { sessionId, csrfToken };
  * POST /logout -> { revoked }; POST /logout-others (requireSession) -> { revoked };
- * POST /renew (requireSession) -> { sessionId }; POST /write (requireSession) -> { ok };
+ * POST /renew (requireSession) -> { sessionId, token } (what renew() returned); POST /write (requireSession) -> { ok };
  * GET /limited -> sendError(rate_limited with retryAfter 30).
  */
 export type SuiteOptions = HttpOptions & { warn?: (m: string) => void; csrf?: boolean | 'origin-only' };
@@ -317,6 +317,20 @@ export function adapterSuite(label: string, makeApp: MakeApp): void {
       expect(renewed).toBeTruthy();
       expect(renewed).not.toBe(token);
       expect((await client.call('GET', '/me', { headers: { cookie: `__Host-sessionkit=${renewed}`, host: HOST } })).status).toBe(200);
+    });
+
+    it('renews a cookie session without handing the new token to the app (cookie only), and a Bearer one with it', async () => {
+      const { client, login } = await setup();
+      const { cookie, csrf } = await login();
+      const byCookie = await client.call('POST', '/renew', { headers: { cookie, host: HOST, origin: ORIGIN, 'x-csrf-token': csrf } });
+      expect(byCookie.status).toBe(200);
+      expect(byCookie.body.token).toBeNull();
+      const renewed = cookieValue(byCookie.cookies, '__Host-sessionkit')!;
+      const byBearer = await client.call('POST', '/renew', { headers: { authorization: `Bearer ${renewed}`, host: HOST } });
+      expect(byBearer.status).toBe(200);
+      expect(byBearer.cookies).toEqual([]);
+      expect(byBearer.body.token).toMatch(/^sk_/);
+      expect((await client.call('GET', '/me', { headers: { authorization: `Bearer ${byBearer.body.token as string}`, host: HOST } })).status).toBe(200);
     });
 
     it('with insecureCookies: the cookie is named sessionkit, has no Secure flag, and a warning is logged once', async () => {

@@ -21,7 +21,7 @@ adapterSuite('express', async (sessions, http) => {
   });
   app.post('/logout', async (_req, res) => { res.json({ revoked: await logout(res) }); });
   app.post('/logout-others', requireSession(), async (_req, res) => { res.json({ revoked: await logoutOtherDevices(res) }); });
-  app.post('/renew', requireSession(), async (_req, res) => { res.json({ sessionId: (await renew(res)).session.id }); });
+  app.post('/renew', requireSession(), async (_req, res) => { const renewed = await renew(res); res.json({ sessionId: renewed.session.id, token: renewed.token }); });
   app.post('/write', requireSession(), (_req, res) => { res.json({ ok: true }); });
   app.get('/limited', (_req, res) => { sendError(res, new SessionError('rate_limited', 'slow down', { retryAfter: 30 })); });
   app.use(sessionErrors());

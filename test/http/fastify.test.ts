@@ -16,7 +16,7 @@ adapterSuite('fastify', async (sessions, http) => {
   });
   app.post('/logout', async (_req, reply) => ({ revoked: await logout(reply) }));
   app.post('/logout-others', { preHandler: app.requireSession }, async (_req, reply) => ({ revoked: await logoutOtherDevices(reply) }));
-  app.post('/renew', { preHandler: app.requireSession }, async (_req, reply) => ({ sessionId: (await renew(reply)).session.id }));
+  app.post('/renew', { preHandler: app.requireSession }, async (_req, reply) => { const renewed = await renew(reply); return { sessionId: renewed.session.id, token: renewed.token }; });
   app.post('/write', { preHandler: app.requireSession }, async () => ({ ok: true }));
   app.get('/limited', async (_req, reply) => sendError(reply, new SessionError('rate_limited', 'slow down', { retryAfter: 30 })));
   await app.ready();

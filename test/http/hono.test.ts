@@ -21,7 +21,7 @@ adapterSuite('hono', async (sessions, http) => {
   });
   app.post('/logout', async (c) => c.json({ revoked: await logout(c) }));
   app.post('/logout-others', requireSession(), async (c) => c.json({ revoked: await logoutOtherDevices(c) }));
-  app.post('/renew', requireSession(), async (c) => c.json({ sessionId: (await renew(c)).session.id }));
+  app.post('/renew', requireSession(), async (c) => { const renewed = await renew(c); return c.json({ sessionId: renewed.session.id, token: renewed.token }); });
   app.post('/write', requireSession(), (c) => c.json({ ok: true }));
   app.get('/limited', (c) => sendError(c, new SessionError('rate_limited', 'slow down', { retryAfter: 30 })));
   return {

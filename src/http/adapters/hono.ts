@@ -4,7 +4,7 @@ import type { RecentAuthInput } from '../../core/freshness.js';
 import type { IssuedSession, ReauthenticatedSession, ReauthenticateInput } from '../../core/manager.js';
 import type { Session } from '../../core/types.js';
 import { errorResponse, READ_HEADERS, type HeaderBag } from '../core.js';
-import { createSessionLayer, forbiddenResponse, recentAuthRule, type LoginInput, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
+import { createSessionLayer, forbiddenResponse, recentAuthRule, type LoginInput, type RenewedSession, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -203,16 +203,17 @@ export async function logoutOtherDevices(c: Context): Promise<number> {
 }
 
 /**
- * Rotates the session token (same session); a cookie session gets the new cookie.
+ * Rotates the session token (same session). A cookie session gets the new cookie and `token:
+ * null` (the new token never reaches a body the page could read); a Bearer caller gets `token`.
  *
  * @example const { token } = await renew(c);
  */
-export async function renew(c: Context): Promise<IssuedSession> {
+export async function renew(c: Context): Promise<RenewedSession> {
   const { layer, state } = stateOf(c);
   const { issued, changes } = await layer.renew(state);
   apply(c, changes);
   c.set('session', issued.session);
-  c.set('sessionToken', issued.token);
+  c.set('sessionToken', state.token);
   return issued;
 }
 
