@@ -32,6 +32,11 @@ export interface RequestInfo {
   /** `host[:port]` the request was sent to, for the default allowed origin. */
   host: string | undefined;
   requestId?: string | null;
+  /**
+   * The `_csrf` field of the request's form body, for a CSRF check without `X-CSRF-Token` (called
+   * only then; adapters read what the framework parsed, or a bounded prefix they give back).
+   */
+  formToken?: () => Promise<string | undefined>;
 }
 
 /** What the layer found out about a request: the session, or why there is none. */
@@ -185,6 +190,7 @@ export function createSessionLayer(options: SessionLayerOptions) {
       await enforceCsrf(sessions, session, {
         method: info.method, headers: info.headers, source: state.source, token: state.token,
         allowedOrigins: allowedOrigins(info), ctx, requireToken: csrf === true,
+        ...(info.formToken ? { formToken: info.formToken } : {}),
       });
     }
     // A substring test, not a second cookie parse: a false "present" only skips re-sending the cookie.

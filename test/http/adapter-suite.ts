@@ -16,7 +16,8 @@ export interface Reply {
 }
 
 export interface Client {
-  call(method: string, path: string, init?: { headers?: Record<string, string>; body?: unknown }): Promise<Reply>;
+  /** `body` is sent as JSON; `raw` as it is, with its own content type (forms). */
+  call(method: string, path: string, init?: { headers?: Record<string, string>; body?: unknown; raw?: { type: string; data: string } }): Promise<Reply>;
 }
 
 /**
@@ -25,7 +26,8 @@ export interface Client {
  * GET /admin (requireRole admin) -> { ok }; POST /login { userId, roles } -> { sessionId, csrfToken };
  * POST /logout -> { revoked }; POST /logout-others (requireSession) -> { revoked };
  * POST /renew (requireSession) -> { sessionId, token } (what renew() returned); POST /write (requireSession) -> { ok };
- * GET /limited -> sendError(rate_limited with retryAfter 30).
+ * GET /limited -> sendError(rate_limited with retryAfter 30); POST /form-echo (requireSession, a
+ * urlencoded or multipart body) -> { received: the whole body as the app's own parser read it }.
  */
 export type SuiteOptions = HttpOptions & { warn?: (m: string) => void; csrf?: boolean | 'origin-only' };
 export type MakeApp = (sessions: SessionManager, http: SuiteOptions) => Promise<{ client: Client; close: () => Promise<void> }>;
@@ -212,6 +214,60 @@ export function adapterSuite(label: string, makeApp: MakeApp): void {
       expect(rejections).toHaveLength(refused.length);
       expect(rejections[0]!.userId).toBe('alice');
       expect(JSON.stringify(rejections)).not.toContain(csrf);
+    });
+
+    it('accepts the CSRF token from the _csrf field of a urlencoded form, and the app still reads the whole body', async () => {
+      const { client, login } = await setup();
+      const { cookie, csrf } = await login();
+      for (const data of [`note=hello+world&_csrf=${encodeURIComponent(csrf)}&more=1`, `${'pad='.padEnd(20_000, 'x')}&_csrf=${csrf}`]) {
+        const res = await client.call('POST', '/form-echo', { headers: { cookie, host: HOST, origin: ORIGIN }, raw: { type: 'application/x-www-form-urlencoded', data } });
+        expect(res.status).toBe(200);
+        expect(res.body.received).toBe(data);
+      }
+    });
+
+    it('accepts the _csrf field of a multipart form, and the app still reads the whole body', async () => {
+      const { client, login } = await setup();
+      const { cookie, csrf } = await login();
+      const boundary = '----sessionkitSuiteBoundary7MA4YWxk';
+      const data = [
+        `--${boundary}`, 'Content-Disposition: form-data; name="note"', '', 'hello',
+        `--${boundary}`, 'Content-Disposition: form-data; name="_csrf"', '', csrf,
+        `--${boundary}`, 'Content-Disposition: form-data; name="file"; filename="a.txt"', 'Content-Type: text/plain', '', 'x'.repeat(5000),
+        `--${boundary}--`, '',
+      ].join('\r\n');
+      const res = await client.call('POST', '/form-echo', { headers: { cookie, host: HOST, origin: ORIGIN }, raw: { type: `multipart/form-data; boundary=${boundary}`, data } });
+      expect(res.status).toBe(200);
+      expect(res.body.received).toBe(data);
+    });
+
+    it('refuses a form without _csrf, with a wrong one, or with it past the first 64 KiB, naming the header and the field', async () => {
+      const { client, login } = await setup();
+      const { cookie, csrf } = await login();
+      const forms: Array<[string, string]> = [
+        ['no _csrf', 'note=hello'],
+        ['a wrong _csrf', `note=hello&_csrf=${'A'.repeat(43)}`],
+        ['an empty _csrf', 'note=hello&_csrf='],
+      ];
+      const boundary = 'suiteBoundary';
+      const late = [
+        `--${boundary}`, 'Content-Disposition: form-data; name="file"; filename="big.bin"', '', 'x'.repeat(70_000),
+        `--${boundary}`, 'Content-Disposition: form-data; name="_csrf"', '', csrf, `--${boundary}--`, '',
+      ].join('\r\n');
+      const requests = [
+        ...forms.map(([what, data]) => [what, { type: 'application/x-www-form-urlencoded', data }] as const),
+        // Multipart bodies are read from the stream by every adapter here: only the first 64 KiB are searched.
+        ['_csrf past the first 64 KiB of a multipart body', { type: `multipart/form-data; boundary=${boundary}`, data: late }] as const,
+      ];
+      for (const [what, raw] of requests) {
+        const res = await client.call('POST', '/form-echo', { headers: { cookie, host: HOST, origin: ORIGIN }, raw });
+        expect(res.status, what).toBe(403);
+        expect(res.body.error, what).toBe('csrf_failed');
+        expect(String(res.body.message), what).toMatch(/X-CSRF-Token.*_csrf/);
+      }
+      // A JSON body's "_csrf" is not a form field: JSON clients send the header.
+      const json = await client.call('POST', '/write', { headers: { cookie, host: HOST, origin: ORIGIN }, body: { _csrf: csrf } });
+      expect(json.status).toBe(403);
     });
 
     it('exempts Bearer-authenticated writes from CSRF', async () => {

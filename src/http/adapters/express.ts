@@ -5,6 +5,7 @@ import type { RecentAuthInput } from '../../core/freshness.js';
 import type { IssuedSession, ReauthenticatedSession, ReauthenticateInput } from '../../core/manager.js';
 import type { Session } from '../../core/types.js';
 import { errorResponse, type HeaderBag } from '../core.js';
+import { nodeFormToken } from '../form-body.js';
 import { createSessionLayer, forbiddenResponse, recentAuthRule, type LoginInput, type RenewedSession, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
 import { compatSession, type CompatOptions } from './express-compat.js';
 
@@ -139,6 +140,8 @@ function requestInfo(req: Request) {
     remoteAddress: req.socket.remoteAddress,
     host: req.headers.host,
     requestId: typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : null,
+    // `_csrf` of a form: from req.body when the app's parser ran first, else peeked and given back.
+    formToken: () => nodeFormToken(req, req.body as unknown),
   };
 }
 

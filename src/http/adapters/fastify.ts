@@ -5,6 +5,7 @@ import type { RecentAuthInput } from '../../core/freshness.js';
 import type { IssuedSession, ReauthenticatedSession, ReauthenticateInput } from '../../core/manager.js';
 import type { Session } from '../../core/types.js';
 import { errorResponse, type HeaderBag } from '../core.js';
+import { nodeFormToken } from '../form-body.js';
 import { createSessionLayer, forbiddenResponse, recentAuthRule, type LoginInput, type RenewedSession, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
 
 declare module 'fastify' {
@@ -65,6 +66,8 @@ async function sessionkitPlugin(fastify: FastifyInstance, options: FastifySessio
     layer.resolve({
       method: request.method, headers: request.headers as HeaderBag, remoteAddress: request.socket.remoteAddress,
       host: request.headers.host, requestId: request.id,
+      // Parsed by a content-type parser (@fastify/formbody, @fastify/multipart) or peeked and given back.
+      formToken: () => nodeFormToken(request.raw, request.body),
     }).then((state) => {
       request.sessionkitState = state;
       request.session = state.session;

@@ -4,6 +4,7 @@ import type { RecentAuthInput } from '../../core/freshness.js';
 import type { IssuedSession, ReauthenticatedSession, ReauthenticateInput } from '../../core/manager.js';
 import type { Session } from '../../core/types.js';
 import { errorResponse, READ_HEADERS, type HeaderBag } from '../core.js';
+import { webFormToken } from '../form-body.js';
 import { createSessionLayer, forbiddenResponse, recentAuthRule, type LoginInput, type RenewedSession, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
 
 declare module 'hono' {
@@ -72,6 +73,8 @@ export function sessionkit(options: HonoSessionkitOptions): MiddlewareHandler {
       state = await layer.resolve({
         method: c.req.method, headers, remoteAddress: remoteAddress(c),
         host: headers.host as string | undefined ?? new URL(c.req.url).host, requestId: (headers['x-request-id'] as string | undefined) ?? null,
+        // Read from a clone: c.req.parseBody() and friends still get the whole body.
+        formToken: () => webFormToken(c.req.raw),
       });
     } catch (err) {
       return errorJson(c, err);
