@@ -1,13 +1,15 @@
 // The example app: sign-in, "your devices" (every session of the user), revoke one device, log
 // out everywhere else (after asking for the password again when the last sign-in is more than
 // five minutes old: "sudo mode"), log out. It uses sessionkit as any application would: through
-// the package.
+// the package. Every action is a plain HTML form carrying the CSRF token in a hidden `_csrf`
+// field, so the app works with JavaScript turned off; public/app.js only asks for the password
+// in place instead of on a page of its own.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import express from 'express';
-import { createSessionManager, memoryStore } from 'sessionkit';
+import { createSessionManager, isFresh, memoryStore } from 'sessionkit';
 import { login, logout, logoutOtherDevices, csrfToken, reauthenticate, requireRecentAuth, requireSession, sessionErrors, sessionkit } from 'sessionkit/express';
-import { devicesPage, loginPage } from './pages.mjs';
+import { devicesPage, loginPage, reauthPage } from './pages.mjs';
 import { openUsers } from './users.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -23,6 +25,26 @@ async function openStore(dataDir) {
 
 /** How recent a sign-in "log out everywhere else" needs; older ones are asked for the password again. */
 const SUDO_MAX_AGE = '5m';
+
+/** The page's script asks for JSON; a plain form (JavaScript off) gets pages and redirects. */
+function wantsJson(req) {
+  return (req.get('accept') ?? '').startsWith('application/json');
+}
+
+/** The one action the password page may finish afterwards (a fixed list: never a URL from the query). */
+function thenOf(value) {
+  return value === 'revoke-others' ? 'revoke-others' : null;
+}
+
+/** The notice a redirect asked the devices page to show (fixed texts, only the count comes from the query). */
+function noticeOf(query) {
+  if (query.notice === 'revoked') return 'That device is signed out.';
+  if (query.notice === 'others') {
+    const n = Number.parseInt(String(query.n), 10);
+    return Number.isSafeInteger(n) && n >= 0 ? `Signed out of ${n} other device${n === 1 ? '' : 's'}.` : 'Signed out of your other devices.';
+  }
+  return null;
+}
 
 /**
  * Builds the app. `insecureCookies` is for plain http://localhost only (the default here, since
@@ -47,6 +69,8 @@ export async function createExampleApp({ dataDir = join(here, '../../data/exampl
   });
   app.use(express.static(join(here, 'public'), { index: false }));
   app.use(sessionkit({ sessions, insecureCookies, ...(warn ? { warn } : {}) }));
+  // sessionkit reads the forms' `_csrf` field itself (the first 64 KiB of the body, given back
+  // untouched), so this parser may come after it; put it before and sessionkit reads req.body.
   app.use(express.urlencoded({ extended: false, limit: '8kb' }));
 
   app.get('/', (req, res) => res.redirect(303, req.session ? '/devices' : '/login'));
@@ -76,13 +100,26 @@ export async function createExampleApp({ dataDir = join(here, '../../data/exampl
     }
     const list = await sessions.listForUser(user.id);
     list.sort((a, b) => (a.id === req.session.id ? -1 : b.id === req.session.id ? 1 : b.lastSeenAt - a.lastSeenAt));
-    res.type('html').send(devicesPage({ user, sessions: list, currentId: req.session.id, csrfToken: await csrfToken(req) }));
+    res.type('html').send(devicesPage({ user, sessions: list, currentId: req.session.id, csrfToken: await csrfToken(req), notice: noticeOf(req.query) }));
   });
 
-  // A sensitive action: a sign-in older than SUDO_MAX_AGE gets 403 reauthentication_required,
-  // and the page asks for the password (POST /reauth) before trying again.
-  app.post('/devices/revoke-others', requireRecentAuth({ maxAge: SUDO_MAX_AGE }), async (_req, res) => {
-    res.json({ revoked: await logoutOtherDevices(res) });
+  // A sensitive action: a sign-in older than SUDO_MAX_AGE must confirm the password first. The
+  // page's script asks for JSON and gets 403 reauthentication_required (it shows the prompt in
+  // place); a plain form is sent to the password page, which finishes the action.
+  const sudo = requireRecentAuth({ maxAge: SUDO_MAX_AGE });
+  const sudoRequirement = sessions.recentAuth({ maxAge: SUDO_MAX_AGE });
+  app.post('/devices/revoke-others', requireSession(), (req, res, next) => {
+    if (wantsJson(req)) return sudo(req, res, next);
+    if (!isFresh(req.session, sudoRequirement, sessions.now())) return res.redirect(303, '/reauth?then=revoke-others');
+    next();
+  }, async (req, res) => {
+    const revoked = await logoutOtherDevices(res);
+    if (wantsJson(req)) return res.json({ revoked });
+    res.redirect(303, `/devices?notice=others&n=${revoked}`);
+  });
+
+  app.get('/reauth', requireSession({ redirectTo: '/login' }), async (req, res) => {
+    res.type('html').send(reauthPage({ csrfToken: await csrfToken(req), then: thenOf(req.query.then) }));
   });
 
   // "Confirm your password": the same check as sign-in, then the session records a fresh
@@ -91,11 +128,15 @@ export async function createExampleApp({ dataDir = join(here, '../../data/exampl
     const user = users.get(req.session.userId);
     const checked = user ? await users.authenticate(user.username, req.body?.password) : null;
     if (!checked) {
-      res.status(400).json({ error: 'wrong_password', message: 'That password is not right.' });
+      if (wantsJson(req)) return res.status(400).json({ error: 'wrong_password', message: 'That password is not right.' });
+      res.status(400).type('html').send(reauthPage({ csrfToken: await csrfToken(req), then: thenOf(req.body?.then), error: 'That password is not right.' }));
       return;
     }
     await reauthenticate(res, { methods: ['pwd'] });
-    res.json({ ok: true });
+    if (wantsJson(req)) return res.json({ ok: true });
+    // The form came from the action it interrupted: finish that action now.
+    if (thenOf(req.body?.then) === 'revoke-others') return res.redirect(303, `/devices?notice=others&n=${await logoutOtherDevices(res)}`);
+    res.redirect(303, '/devices');
   });
 
   app.post('/devices/:id/revoke', requireSession(), async (req, res) => {
@@ -103,12 +144,14 @@ export async function createExampleApp({ dataDir = join(here, '../../data/exampl
     const own = (await sessions.listForUser(req.session.userId)).some((s) => s.id === req.params.id);
     if (!own) return res.status(404).json({ error: 'not_found', message: 'no such session' });
     await sessions.revoke(req.params.id, { reason: 'logout', actor: req.session.userId });
-    res.json({ revoked: true });
+    if (wantsJson(req)) return res.json({ revoked: true });
+    res.redirect(303, '/devices?notice=revoked');
   });
 
-  app.post('/logout', async (_req, res) => {
+  app.post('/logout', async (req, res) => {
     await logout(res);
-    res.json({ ok: true });
+    if (wantsJson(req)) return res.json({ ok: true });
+    res.redirect(303, '/login');
   });
 
   app.use(sessionErrors());

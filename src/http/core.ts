@@ -40,6 +40,8 @@ export type HeaderBag = Record<string, string | string[] | undefined>;
 export const CSRF_COOKIE_NAME = 'sessionkit-csrf';
 /** Request header that must echo the CSRF token on cookie-authenticated unsafe methods. */
 export const CSRF_HEADER = 'x-csrf-token';
+/** Form field that carries the CSRF token in urlencoded and multipart bodies (plain HTML forms). */
+export const CSRF_FIELD = '_csrf';
 
 const SECURE_COOKIE_NAME = '__Host-sessionkit';
 const INSECURE_COOKIE_NAME = 'sessionkit';

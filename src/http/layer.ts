@@ -6,7 +6,7 @@ import {
   clearSessionCookies, clientIp, csrfCookie, extractToken, headerValue, isUnsafeMethod, logoutHeaders, normalizeOrigin, sessionCookie,
   sessionCookieName, warnIfInsecure, CSRF_COOKIE_NAME, type HeaderBag, type HttpOptions,
 } from './core.js';
-import { enforceCsrf } from './csrf.js';
+import { enforceCsrf, enforceLoginOrigin } from './csrf.js';
 import { enforceRecentAuth } from './freshness.js';
 
 /** Options shared by the Express, Fastify and Hono adapters. */
@@ -32,6 +32,11 @@ export interface RequestInfo {
   /** `host[:port]` the request was sent to, for the default allowed origin. */
   host: string | undefined;
   requestId?: string | null;
+  /**
+   * The `_csrf` field of the request's form body, for a CSRF check without `X-CSRF-Token` (called
+   * only then; adapters read what the framework parsed, or a bounded prefix they give back).
+   */
+  formToken?: () => Promise<string | undefined>;
 }
 
 /** What the layer found out about a request: the session, or why there is none. */
@@ -81,6 +86,13 @@ function plain(ctx: RequestContext): RequestContext {
 
 /** Fields a login accepts: everything `sessions.create` takes except what the request supplies. */
 export type LoginInput = Omit<CreateSessionInput, 'replaces' | 'device'> & { device?: { label?: string | null } };
+
+/**
+ * What the adapters' `renew()` gives the app: `token` only for a Bearer request. A cookie
+ * session's new token lives in the HttpOnly cookie alone, so an app that answers with the result
+ * (`res.json(await renew(res))`) cannot hand it to the page's scripts.
+ */
+export type RenewedSession = Omit<IssuedSession, 'token'> & { token: string | null };
 
 /** Headers and cookies an adapter writes to the response. */
 export interface ResponseChanges {
@@ -179,6 +191,7 @@ export function createSessionLayer(options: SessionLayerOptions) {
       await enforceCsrf(sessions, session, {
         method: info.method, headers: info.headers, source: state.source, token: state.token,
         allowedOrigins: allowedOrigins(info), ctx, requireToken: csrf === true,
+        ...(info.formToken ? { formToken: info.formToken } : {}),
       });
     }
     // A substring test, not a second cookie parse: a false "present" only skips re-sending the cookie.
@@ -201,10 +214,19 @@ export function createSessionLayer(options: SessionLayerOptions) {
 
   /**
    * Logs a user in: creates a new session and revokes the one the request carried (if the
-   * request really holds it), so a session id planted before login is never adopted.
+   * request really holds it), so a session id planted before login is never adopted. An unsafe
+   * request that carries no live session must come from an allowed origin (login CSRF).
    */
   async function login(state: RequestState, input: LoginInput): Promise<{ issued: IssuedSession; csrfToken: string; changes: ResponseChanges }> {
     if (typeof input !== 'object' || input === null) throw new SessionError('invalid_request', 'login: expected { userId, roles }');
+    // A live cookie session already passed the full check in resolve(); Bearer callers are not browsers.
+    const checked = state.source === 'bearer' || (state.source === 'cookie' && state.session !== null);
+    if (csrf && !checked) {
+      await enforceLoginOrigin(sessions, {
+        method: state.info.method, headers: state.info.headers, allowedOrigins: allowedOrigins(state.info), ctx: state.ctx,
+        userId: typeof input.userId === 'string' ? input.userId : null,
+      });
+    }
     const issued = await sessions.create({
       ...input,
       device: { userAgent: state.ctx.userAgent ?? null, ip: state.ctx.ip ?? null, label: input.device?.label ?? null },
@@ -238,15 +260,19 @@ export function createSessionLayer(options: SessionLayerOptions) {
     return sessions.revokeAllForUser(session.userId, { ...plain(state.ctx), except: session.id, reason: 'logout_all' });
   }
 
-  /** Rotates the request's token (same session); cookie sessions get the new cookie. */
-  async function renew(state: RequestState): Promise<{ issued: IssuedSession; changes: ResponseChanges }> {
+  /**
+   * Rotates the request's token (same session). A cookie session gets the new cookie and no
+   * token in the result (`RenewedSession`); a Bearer caller gets the token to send back.
+   */
+  async function renew(state: RequestState): Promise<{ issued: RenewedSession; changes: ResponseChanges }> {
     requireState(state);
     const issued = await sessions.renew(state.token, state.ctx);
     const changes: ResponseChanges = { headers: { 'Cache-Control': NO_STORE }, cookies: [] };
-    if (state.source === 'cookie') changes.cookies = (await issueCookies(issued)).cookies;
+    const byCookie = state.source === 'cookie';
+    if (byCookie) changes.cookies = (await issueCookies(issued)).cookies;
     state.session = issued.session;
     state.token = issued.token;
-    return { issued, changes };
+    return { issued: { ...issued, token: byCookie ? null : issued.token }, changes };
   }
 
   /**

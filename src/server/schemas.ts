@@ -72,6 +72,21 @@ export const issuedSessionSchema = {
   additionalProperties: false,
 } as const;
 
+/**
+ * A renewal answered to a cookie-authenticated caller: the new token travels only in the HttpOnly
+ * cookie, never in a body that page scripts can read (issue 18, Low 5).
+ */
+export const cookieIssuedSessionSchema = {
+  type: 'object',
+  required: ['session', 'expiresAt', 'csrfToken'],
+  properties: {
+    session: sessionSchema,
+    expiresAt: { ...time, description: 'When the token in the cookie expires if unused (the idle expiry).' },
+    csrfToken: { type: 'string' },
+  },
+  additionalProperties: false,
+} as const;
+
 export const sessionListSchema = {
   type: 'object',
   required: ['sessions'],

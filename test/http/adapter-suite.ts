@@ -16,7 +16,8 @@ export interface Reply {
 }
 
 export interface Client {
-  call(method: string, path: string, init?: { headers?: Record<string, string>; body?: unknown }): Promise<Reply>;
+  /** `body` is sent as JSON; `raw` as it is, with its own content type (forms). */
+  call(method: string, path: string, init?: { headers?: Record<string, string>; body?: unknown; raw?: { type: string; data: string } }): Promise<Reply>;
 }
 
 /**
@@ -24,10 +25,12 @@ export interface Client {
  * GET /public (no session needed) -> { userId | null }; GET /me (requireSession) -> { userId, roles, ip };
  * GET /admin (requireRole admin) -> { ok }; POST /login { userId, roles } -> { sessionId, csrfToken };
  * POST /logout -> { revoked }; POST /logout-others (requireSession) -> { revoked };
- * POST /renew (requireSession) -> { sessionId }; POST /write (requireSession) -> { ok };
- * GET /limited -> sendError(rate_limited with retryAfter 30).
+ * POST /renew (requireSession) -> { sessionId, token } (what renew() returned); POST /write (requireSession) -> { ok };
+ * GET /limited -> sendError(rate_limited with retryAfter 30); POST /form-echo (requireSession, a
+ * urlencoded or multipart body) -> { received: the whole body as the app's own parser read it }.
  */
-export type MakeApp = (sessions: SessionManager, http: HttpOptions & { warn?: (m: string) => void }) => Promise<{ client: Client; close: () => Promise<void> }>;
+export type SuiteOptions = HttpOptions & { warn?: (m: string) => void; csrf?: boolean | 'origin-only' };
+export type MakeApp = (sessions: SessionManager, http: SuiteOptions) => Promise<{ client: Client; close: () => Promise<void> }>;
 
 const HOST = 'app.example.org';
 const ORIGIN = `https://${HOST}`;
@@ -58,7 +61,7 @@ export function adapterSuite(label: string, makeApp: MakeApp): void {
       close = null;
     });
 
-    async function setup(http: HttpOptions & { warn?: (m: string) => void } = {}) {
+    async function setup(http: SuiteOptions = {}) {
       const clock = fakeClock(Date.UTC(2026, 0, 1));
       const audit = memoryAudit();
       const store = memoryStore();
@@ -213,6 +216,60 @@ export function adapterSuite(label: string, makeApp: MakeApp): void {
       expect(JSON.stringify(rejections)).not.toContain(csrf);
     });
 
+    it('accepts the CSRF token from the _csrf field of a urlencoded form, and the app still reads the whole body', async () => {
+      const { client, login } = await setup();
+      const { cookie, csrf } = await login();
+      for (const data of [`note=hello+world&_csrf=${encodeURIComponent(csrf)}&more=1`, `${'pad='.padEnd(20_000, 'x')}&_csrf=${csrf}`]) {
+        const res = await client.call('POST', '/form-echo', { headers: { cookie, host: HOST, origin: ORIGIN }, raw: { type: 'application/x-www-form-urlencoded', data } });
+        expect(res.status).toBe(200);
+        expect(res.body.received).toBe(data);
+      }
+    });
+
+    it('accepts the _csrf field of a multipart form, and the app still reads the whole body', async () => {
+      const { client, login } = await setup();
+      const { cookie, csrf } = await login();
+      const boundary = '----sessionkitSuiteBoundary7MA4YWxk';
+      const data = [
+        `--${boundary}`, 'Content-Disposition: form-data; name="note"', '', 'hello',
+        `--${boundary}`, 'Content-Disposition: form-data; name="_csrf"', '', csrf,
+        `--${boundary}`, 'Content-Disposition: form-data; name="file"; filename="a.txt"', 'Content-Type: text/plain', '', 'x'.repeat(5000),
+        `--${boundary}--`, '',
+      ].join('\r\n');
+      const res = await client.call('POST', '/form-echo', { headers: { cookie, host: HOST, origin: ORIGIN }, raw: { type: `multipart/form-data; boundary=${boundary}`, data } });
+      expect(res.status).toBe(200);
+      expect(res.body.received).toBe(data);
+    });
+
+    it('refuses a form without _csrf, with a wrong one, or with it past the first 64 KiB, naming the header and the field', async () => {
+      const { client, login } = await setup();
+      const { cookie, csrf } = await login();
+      const forms: Array<[string, string]> = [
+        ['no _csrf', 'note=hello'],
+        ['a wrong _csrf', `note=hello&_csrf=${'A'.repeat(43)}`],
+        ['an empty _csrf', 'note=hello&_csrf='],
+      ];
+      const boundary = 'suiteBoundary';
+      const late = [
+        `--${boundary}`, 'Content-Disposition: form-data; name="file"; filename="big.bin"', '', 'x'.repeat(70_000),
+        `--${boundary}`, 'Content-Disposition: form-data; name="_csrf"', '', csrf, `--${boundary}--`, '',
+      ].join('\r\n');
+      const requests = [
+        ...forms.map(([what, data]) => [what, { type: 'application/x-www-form-urlencoded', data }] as const),
+        // Multipart bodies are read from the stream by every adapter here: only the first 64 KiB are searched.
+        ['_csrf past the first 64 KiB of a multipart body', { type: `multipart/form-data; boundary=${boundary}`, data: late }] as const,
+      ];
+      for (const [what, raw] of requests) {
+        const res = await client.call('POST', '/form-echo', { headers: { cookie, host: HOST, origin: ORIGIN }, raw });
+        expect(res.status, what).toBe(403);
+        expect(res.body.error, what).toBe('csrf_failed');
+        expect(String(res.body.message), what).toMatch(/X-CSRF-Token.*_csrf/);
+      }
+      // A JSON body's "_csrf" is not a form field: JSON clients send the header.
+      const json = await client.call('POST', '/write', { headers: { cookie, host: HOST, origin: ORIGIN }, body: { _csrf: csrf } });
+      expect(json.status).toBe(403);
+    });
+
     it('exempts Bearer-authenticated writes from CSRF', async () => {
       const { client, login } = await setup();
       const { token } = await login();
@@ -240,6 +297,42 @@ export function adapterSuite(label: string, makeApp: MakeApp): void {
       }
       expect((await sessions.listForUser('mallory'))).toHaveLength(0);
       expect((await sessions.listForUser('victim'))).toHaveLength(2);
+    });
+
+    it('refuses a login from another site with 403 csrf_failed naming the expected origin, sets no cookie and creates no session (login CSRF)', async () => {
+      const { client, sessions, audit } = await setup();
+      const crossSite: Array<[string, Record<string, string>]> = [
+        ['another origin', { origin: 'https://evil.example' }],
+        ['Origin: null', { origin: 'null' }],
+        ['a look-alike origin', { origin: 'https://app.example.org.evil.com' }],
+        ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site' }],
+        ['neither Origin nor Sec-Fetch-Site', {}],
+        // A dead session cookie gives no session, so the request is checked as a first login.
+        ['a dead cookie and another origin', { origin: 'https://evil.example', cookie: `__Host-sessionkit=sk_${'a'.repeat(43)}.${'b'.repeat(43)}` }],
+      ];
+      for (const [what, headers] of crossSite) {
+        const res = await client.call('POST', '/login', { headers: { host: HOST, ...headers }, body: { userId: 'mallory', roles: ['user'] } });
+        expect(res.status, what).toBe(403);
+        expect(res.body.error, what).toBe('csrf_failed');
+        expect(String(res.body.message), what).toContain(`expected Origin ${ORIGIN}`);
+        expect(res.cookies.filter((c) => !/Max-Age=0/.test(c)), what).toEqual([]);
+      }
+      expect(await sessions.listForUser('mallory')).toHaveLength(0);
+      const refusals = audit.events.filter((e) => e.type === 'session.rejected' && e.reason === 'csrf' && e.detail === 'login');
+      expect(refusals).toHaveLength(crossSite.length);
+      expect(refusals[0]).toMatchObject({ userId: 'mallory', sessionId: null });
+    });
+
+    it('lets a login through from its own origin (Origin or Sec-Fetch-Site), with a Bearer token, or with csrf: false', async () => {
+      const { client, sessions } = await setup();
+      const bySite = await client.call('POST', '/login', { headers: { host: HOST, 'sec-fetch-site': 'same-origin' }, body: { userId: 'alice', roles: ['user'] } });
+      expect(bySite.status).toBe(200);
+      const { token } = await sessions.create({ userId: 'alice' });
+      const byBearer = await client.call('POST', '/login', { headers: { host: HOST, authorization: `Bearer ${token}` }, body: { userId: 'alice', roles: ['user'] } });
+      expect(byBearer.status).toBe(200);
+      await close?.();
+      const open = await setup({ csrf: false });
+      expect((await open.client.call('POST', '/login', { headers: { host: HOST }, body: { userId: 'alice', roles: ['user'] } })).status).toBe(200);
     });
 
     it('logs out: revokes the session and expires both cookies, without Clear-Site-Data by default', async () => {
@@ -290,6 +383,20 @@ export function adapterSuite(label: string, makeApp: MakeApp): void {
       expect(renewed).toBeTruthy();
       expect(renewed).not.toBe(token);
       expect((await client.call('GET', '/me', { headers: { cookie: `__Host-sessionkit=${renewed}`, host: HOST } })).status).toBe(200);
+    });
+
+    it('renews a cookie session without handing the new token to the app (cookie only), and a Bearer one with it', async () => {
+      const { client, login } = await setup();
+      const { cookie, csrf } = await login();
+      const byCookie = await client.call('POST', '/renew', { headers: { cookie, host: HOST, origin: ORIGIN, 'x-csrf-token': csrf } });
+      expect(byCookie.status).toBe(200);
+      expect(byCookie.body.token).toBeNull();
+      const renewed = cookieValue(byCookie.cookies, '__Host-sessionkit')!;
+      const byBearer = await client.call('POST', '/renew', { headers: { authorization: `Bearer ${renewed}`, host: HOST } });
+      expect(byBearer.status).toBe(200);
+      expect(byBearer.cookies).toEqual([]);
+      expect(byBearer.body.token).toMatch(/^sk_/);
+      expect((await client.call('GET', '/me', { headers: { authorization: `Bearer ${byBearer.body.token as string}`, host: HOST } })).status).toBe(200);
     });
 
     it('with insecureCookies: the cookie is named sessionkit, has no Secure flag, and a warning is logged once', async () => {

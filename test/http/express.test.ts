@@ -1,4 +1,4 @@
-import { createServer, IncomingMessage } from 'node:http';
+import { createServer, IncomingMessage, request as httpRequest } from 'node:http';
 import express, { type Request, type Response } from 'express';
 import { describe, expect, it } from 'vitest';
 import { createSessionManager } from '../../src/core/manager.js';
@@ -21,16 +21,19 @@ adapterSuite('express', async (sessions, http) => {
   });
   app.post('/logout', async (_req, res) => { res.json({ revoked: await logout(res) }); });
   app.post('/logout-others', requireSession(), async (_req, res) => { res.json({ revoked: await logoutOtherDevices(res) }); });
-  app.post('/renew', requireSession(), async (_req, res) => { res.json({ sessionId: (await renew(res)).session.id }); });
+  app.post('/renew', requireSession(), async (_req, res) => { const renewed = await renew(res); res.json({ sessionId: renewed.session.id, token: renewed.token }); });
   app.post('/write', requireSession(), (_req, res) => { res.json({ ok: true }); });
   app.get('/limited', (_req, res) => { sendError(res, new SessionError('rate_limited', 'slow down', { retryAfter: 30 })); });
+  // The app's own parser runs after sessionkit peeked at the form: it must still get every byte.
+  app.post('/form-echo', requireSession(), express.text({ type: () => true, limit: '1mb' }), (req, res) => { res.json({ received: req.body }); });
   app.use(sessionErrors());
   return {
     client: {
       async call(method, path, init = {}) {
         let req = request(app)[method.toLowerCase() as 'get'](path);
         for (const [k, v] of Object.entries(init.headers ?? {})) req = req.set(k, v);
-        const res = init.body === undefined ? await req : await req.send(init.body as object);
+        if (init.raw) req = req.set('content-type', init.raw.type);
+        const res = init.raw ? await req.send(init.raw.data) : init.body === undefined ? await req : await req.send(init.body as object);
         const setCookie = res.headers['set-cookie'] as unknown as string[] | string | undefined;
         const reply: Reply = {
           status: res.status,
@@ -66,7 +69,7 @@ describe('express adapter request state', () => {
     const sub = express();
     sub.get('/me', (req, res) => { res.json({ userId: req.session?.userId ?? null }); });
     app.use('/sub', sub);
-    const loggedIn = await request(app).post('/login');
+    const loggedIn = await request(app).post('/login').set('sec-fetch-site', 'same-origin');
     const cookie = (loggedIn.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]).join('; ');
     const me = await request(app).get('/me').set('cookie', cookie);
     expect(me.status).toBe(200);
@@ -110,6 +113,58 @@ describe('express adapter request state', () => {
     expect((await request(app).get('/me').set('x-session', token)).body).toEqual({ userId: 'u-hdr' });
     expect((await request(app).get('/me').set('authorization', `Bearer ${token}`)).body).toEqual({ userId: 'u-hdr' });
     expect((await request(app).get('/me')).status).toBe(401);
+    await sessions.close();
+  });
+});
+
+describe('express adapter and form bodies', () => {
+  async function appWith(order: 'parser-first' | 'sessionkit-first') {
+    const sessions = createSessionManager({ store: memoryStore() });
+    const app = express();
+    if (order === 'parser-first') app.use(express.urlencoded({ extended: false }));
+    app.use(sessionkit({ sessions, insecureCookies: true, warn: () => {} }));
+    if (order === 'sessionkit-first') app.use(express.urlencoded({ extended: false }));
+    app.post('/note', requireSession(), (req, res) => { res.json({ body: req.body as unknown }); });
+    app.use(sessionErrors());
+    const issued = await sessions.create({ userId: 'u-form' });
+    const csrf = await sessions.csrfToken(issued.session.id);
+    return { app, sessions, cookie: `sessionkit=${issued.token}`, csrf };
+  }
+
+  it('reads _csrf from req.body when the app parses forms before sessionkit', async () => {
+    const { app, sessions, cookie, csrf } = await appWith('parser-first');
+    const res = await request(app).post('/note').set({ cookie, 'sec-fetch-site': 'same-origin' }).type('form').send({ note: 'hi', _csrf: csrf });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ body: { note: 'hi', _csrf: csrf } });
+    await sessions.close();
+  });
+
+  it('finds _csrf in a body that arrives in several chunks and leaves the whole body to the app parser', async () => {
+    const { app, sessions, cookie, csrf } = await appWith('sessionkit-first');
+    const server = createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const parts = ['note=first', '+part&filler=', 'y'.repeat(3000), `&_csrf=${csrf}`, '&after=1'];
+    const reply = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpRequest({
+        host: '127.0.0.1', port, method: 'POST', path: '/note',
+        headers: { cookie, 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' },
+      }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      // One chunk per turn of the event loop, so the server sees them arrive one by one.
+      const send = (i: number): void => {
+        if (i === parts.length) { req.end(); return; }
+        req.write(parts[i]);
+        setImmediate(() => send(i + 1));
+      };
+      send(0);
+    });
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.text)).toEqual({ body: { note: 'first part', filler: 'y'.repeat(3000), _csrf: csrf, after: '1' } });
+    await new Promise((resolve) => server.close(resolve));
     await sessions.close();
   });
 });

@@ -6,6 +6,11 @@ import { adapterSuite, type Reply } from './adapter-suite.js';
 adapterSuite('fastify', async (sessions, http) => {
   const app = Fastify();
   await app.register(sessionkitFastify, { sessions, ...http });
+  app.setErrorHandler((err, _req, reply) => sendError(reply, err));
+  // A urlencoded parser as in Fastify's docs (the body arrives parsed, as a string), and a multipart
+  // one that leaves the stream to the route, as @fastify/multipart does without attachFieldsToBody.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('multipart/form-data', (_req, _payload, done) => done(null));
   app.get('/public', async (req) => ({ userId: req.session?.userId ?? null }));
   app.get('/me', { preHandler: app.requireSession }, async (req) => ({ userId: req.session!.userId, roles: req.session!.roles, ip: req.session!.device.ip }));
   app.get('/admin', { preHandler: app.requireRole('admin') }, async () => ({ ok: true }));
@@ -15,16 +20,22 @@ adapterSuite('fastify', async (sessions, http) => {
   });
   app.post('/logout', async (_req, reply) => ({ revoked: await logout(reply) }));
   app.post('/logout-others', { preHandler: app.requireSession }, async (_req, reply) => ({ revoked: await logoutOtherDevices(reply) }));
-  app.post('/renew', { preHandler: app.requireSession }, async (_req, reply) => ({ sessionId: (await renew(reply)).session.id }));
+  app.post('/renew', { preHandler: app.requireSession }, async (_req, reply) => { const renewed = await renew(reply); return { sessionId: renewed.session.id, token: renewed.token }; });
   app.post('/write', { preHandler: app.requireSession }, async () => ({ ok: true }));
   app.get('/limited', async (_req, reply) => sendError(reply, new SessionError('rate_limited', 'slow down', { retryAfter: 30 })));
+  app.post('/form-echo', { preHandler: app.requireSession }, async (req) => {
+    if (typeof req.body === 'string') return { received: req.body };
+    const chunks: Buffer[] = [];
+    for await (const chunk of req.raw) chunks.push(chunk as Buffer);
+    return { received: Buffer.concat(chunks).toString() };
+  });
   await app.ready();
   return {
     client: {
       async call(method, path, init = {}) {
         const res = await app.inject({
-          method: method as 'GET', url: path, headers: init.headers ?? {},
-          ...(init.body === undefined ? {} : { payload: init.body as object }),
+          method: method as 'GET', url: path, headers: { ...init.headers, ...(init.raw ? { 'content-type': init.raw.type } : {}) },
+          ...(init.raw ? { payload: init.raw.data } : init.body === undefined ? {} : { payload: init.body as object }),
         });
         const setCookie = res.headers['set-cookie'];
         const reply: Reply = {

@@ -21,17 +21,18 @@ adapterSuite('hono', async (sessions, http) => {
   });
   app.post('/logout', async (c) => c.json({ revoked: await logout(c) }));
   app.post('/logout-others', requireSession(), async (c) => c.json({ revoked: await logoutOtherDevices(c) }));
-  app.post('/renew', requireSession(), async (c) => c.json({ sessionId: (await renew(c)).session.id }));
+  app.post('/renew', requireSession(), async (c) => { const renewed = await renew(c); return c.json({ sessionId: renewed.session.id, token: renewed.token }); });
   app.post('/write', requireSession(), (c) => c.json({ ok: true }));
   app.get('/limited', (c) => sendError(c, new SessionError('rate_limited', 'slow down', { retryAfter: 30 })));
+  app.post('/form-echo', requireSession(), async (c) => c.json({ received: await c.req.text() }));
   return {
     client: {
       async call(method, path, init = {}) {
         const headers = new Headers(init.headers ?? {});
         if (init.body !== undefined) headers.set('content-type', 'application/json');
-        const res = await app.request(`https://app.example.org${path}`, {
-          method, headers, ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-        });
+        if (init.raw) headers.set('content-type', init.raw.type);
+        const body = init.raw ? init.raw.data : init.body === undefined ? undefined : JSON.stringify(init.body);
+        const res = await app.request(`https://app.example.org${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
         const text = await res.text();
         const reply: Reply = {
           status: res.status,

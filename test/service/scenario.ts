@@ -142,12 +142,15 @@ export async function runScenario(client: Client, o: ScenarioOptions): Promise<v
   const renewedB = await call('POST', '/v1/sessions/current/renew', { headers: { cookie: cookieB, 'x-csrf-token': b.body.csrfToken, ...same } });
   expect(renewedB.status).toBe(200);
   expect(renewedB.body.session.id).toBe(idB);
-  expect(renewedB.body.token).not.toBe(b.body.token);
-  expect(cookieValue(renewedB.setCookies, o.cookieName)).toBe(renewedB.body.token);
-  cookieB = `${o.cookieName}=${renewedB.body.token}`;
+  // A cookie caller gets the new token in the HttpOnly cookie only, never in the body.
+  expect(renewedB.body.token).toBeUndefined();
+  const renewedTokenB = cookieValue(renewedB.setCookies, o.cookieName);
+  expect(renewedTokenB).toBeTruthy();
+  expect(renewedTokenB).not.toBe(b.body.token);
+  cookieB = `${o.cookieName}=${renewedTokenB}`;
   const viaFetchSite = await call('POST', '/v1/sessions/current/renew', { headers: { cookie: cookieB, 'x-csrf-token': b.body.csrfToken, 'sec-fetch-site': 'same-origin' } });
   expect(viaFetchSite.status).toBe(200);
-  cookieB = `${o.cookieName}=${viaFetchSite.body.token}`;
+  cookieB = `${o.cookieName}=${cookieValue(viaFetchSite.setCookies, o.cookieName)}`;
 
   // Renew by Bearer: no CSRF needed; the new token works.
   const renewedA = await call('POST', '/v1/sessions/current/renew', { headers: bearer(tokenA) });
@@ -256,9 +259,12 @@ export async function runScenario(client: Client, o: ScenarioOptions): Promise<v
   expectError(await call('POST', '/v1/sessions/refresh', { headers: { cookie: refreshCookie, origin: 'https://evil.example', 'x-csrf-token': jc.body.csrfToken } }), 403, 'csrf_failed');
   const byCookie = await call('POST', '/v1/sessions/refresh', { headers: { cookie: refreshCookie, origin: o.origin, 'x-csrf-token': jc.body.csrfToken } });
   expect(byCookie.status).toBe(200);
-  expect(cookieValue(byCookie.setCookies, refreshName)).toBe(byCookie.body.refreshToken);
-  expect(cookieValue(byCookie.setCookies, o.cookieName)).toBe(byCookie.body.accessToken);
-  expect((await call('GET', '/v1/sessions/current', { headers: { cookie: `${o.cookieName}=${byCookie.body.accessToken}` } })).status).toBe(200);
+  // A cookie caller gets the new tokens in the HttpOnly cookies only, never in the body.
+  expect(byCookie.body).not.toHaveProperty('accessToken');
+  expect(byCookie.body).not.toHaveProperty('refreshToken');
+  const cookieRefreshed = { accessToken: cookieValue(byCookie.setCookies, o.cookieName)!, refreshToken: cookieValue(byCookie.setCookies, refreshName)! };
+  expect(cookieRefreshed.refreshToken).not.toBe(jc.body.refreshToken);
+  expect((await call('GET', '/v1/sessions/current', { headers: { cookie: `${o.cookieName}=${cookieRefreshed.accessToken}` } })).status).toBe(200);
 
   // Signing keys: the JWKS, and rotation by an admin; tokens of the old key still verify.
   const jwks = await call('GET', '/.well-known/jwks.json');
@@ -272,8 +278,8 @@ export async function runScenario(client: Client, o: ScenarioOptions): Promise<v
   const after = await call('GET', '/.well-known/jwks.json');
   expect(after.body.keys.map((k: { kid: string }) => k.kid)).toContain(rotated.body.kid);
   expect(after.body.keys.length).toBeGreaterThan(jwks.body.keys.length - 1);
-  expect((await call('GET', '/v1/sessions/current', { headers: bearer(byCookie.body.accessToken) })).status).toBe(200);
-  const fresh = await call('POST', '/v1/sessions/refresh', { json: { refreshToken: byCookie.body.refreshToken } });
+  expect((await call('GET', '/v1/sessions/current', { headers: bearer(cookieRefreshed.accessToken) })).status).toBe(200);
+  const fresh = await call('POST', '/v1/sessions/refresh', { json: { refreshToken: cookieRefreshed.refreshToken } });
   expect(JSON.parse(Buffer.from(fresh.body.accessToken.split('.')[0], 'base64url').toString()).kid).toBe(rotated.body.kid);
 
   // The audit trail: filters, paging by cursor, admin only.

@@ -1,7 +1,9 @@
-// The example's only script: sends the page's writes with the CSRF token in X-CSRF-Token, which
-// sessionkit requires on cookie-authenticated POSTs (a plain HTML form cannot set a header), and
-// asks for the password again when an action answers 403 reauthentication_required.
+// The example's only script, and an optional one: every action is a plain form that works without
+// it. It improves one flow: "Log out everywhere else" after an old sign-in. Without JavaScript the
+// server sends the browser to a password page; with it, the password is asked for in place and the
+// action is retried. Its requests carry the CSRF token in X-CSRF-Token and ask for JSON answers.
 const csrfToken = document.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? '';
+const revokeOthersForm = document.getElementById('revoke-others-form');
 const reauthForm = document.getElementById('reauth-form');
 const reauthError = document.getElementById('reauth-error');
 /** The action waiting for the password prompt, retried once the password is confirmed. */
@@ -10,7 +12,7 @@ let pending = null;
 async function post(path, body) {
   const res = await fetch(path, {
     method: 'POST', credentials: 'same-origin', body,
-    headers: { 'X-CSRF-Token': csrfToken, ...(body ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}) },
+    headers: { Accept: 'application/json', 'X-CSRF-Token': csrfToken, ...(body ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}) },
   });
   if (res.status === 401) window.location.assign('/login');
   return res;
@@ -28,6 +30,11 @@ async function sensitive(action) {
   reauthForm.elements.password.focus();
 }
 
+revokeOthersForm?.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  await sensitive(() => post('/devices/revoke-others'));
+});
+
 reauthForm?.addEventListener('submit', async (event) => {
   event.preventDefault();
   const res = await post('/reauth', new window.URLSearchParams({ password: reauthForm.elements.password.value }));
@@ -43,19 +50,7 @@ reauthForm?.addEventListener('submit', async (event) => {
   if (action) await sensitive(action);
 });
 
-document.addEventListener('click', async (event) => {
-  const target = event.target;
-  if (!(target instanceof window.HTMLButtonElement)) return;
-  if (target.dataset.revoke) {
-    await post(`/devices/${encodeURIComponent(target.dataset.revoke)}/revoke`);
-    window.location.reload();
-  } else if (target.id === 'revoke-others') {
-    await sensitive(() => post('/devices/revoke-others'));
-  } else if (target.id === 'reauth-cancel') {
-    pending = null;
-    reauthForm.hidden = true;
-  } else if (target.id === 'logout') {
-    await post('/logout');
-    window.location.assign('/login');
-  }
+document.getElementById('reauth-cancel')?.addEventListener('click', () => {
+  pending = null;
+  reauthForm.hidden = true;
 });

@@ -5,7 +5,8 @@ import type { RecentAuthInput } from '../../core/freshness.js';
 import type { IssuedSession, ReauthenticatedSession, ReauthenticateInput } from '../../core/manager.js';
 import type { Session } from '../../core/types.js';
 import { errorResponse, type HeaderBag } from '../core.js';
-import { createSessionLayer, forbiddenResponse, recentAuthRule, type LoginInput, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
+import { nodeFormToken } from '../form-body.js';
+import { createSessionLayer, forbiddenResponse, recentAuthRule, type LoginInput, type RenewedSession, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
 import { compatSession, type CompatOptions } from './express-compat.js';
 
 declare global {
@@ -142,6 +143,8 @@ function requestInfo(req: Request) {
     remoteAddress: req.socket.remoteAddress,
     host: req.headers.host,
     requestId: typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : null,
+    // `_csrf` of a form: from req.body when the app's parser ran first, else peeked and given back.
+    formToken: () => nodeFormToken(req, req.body as unknown),
   };
 }
 
@@ -308,16 +311,17 @@ export async function logoutOtherDevices(res: Response): Promise<number> {
 }
 
 /**
- * Rotates the session token (same session); a cookie session gets the new cookie.
+ * Rotates the session token (same session). A cookie session gets the new cookie and `token:
+ * null` (the new token never reaches a body the page could read); a Bearer caller gets `token`.
  *
  * @example const { token } = await renew(res);
  */
-export async function renew(res: Response): Promise<IssuedSession> {
+export async function renew(res: Response): Promise<RenewedSession> {
   const { layer, state } = stateOf(res.req);
   const { issued, changes } = await layer.renew(state);
   apply(res, changes);
   res.req.session = issued.session;
-  res.req.sessionToken = issued.token;
+  res.req.sessionToken = state.token;
   return issued;
 }
 

@@ -5,7 +5,8 @@ import type { RecentAuthInput } from '../../core/freshness.js';
 import type { IssuedSession, ReauthenticatedSession, ReauthenticateInput } from '../../core/manager.js';
 import type { Session } from '../../core/types.js';
 import { errorResponse, type HeaderBag } from '../core.js';
-import { createSessionLayer, forbiddenResponse, recentAuthRule, type LoginInput, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
+import { nodeFormToken } from '../form-body.js';
+import { createSessionLayer, forbiddenResponse, recentAuthRule, type LoginInput, type RenewedSession, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -65,6 +66,8 @@ async function sessionkitPlugin(fastify: FastifyInstance, options: FastifySessio
     layer.resolve({
       method: request.method, headers: request.headers as HeaderBag, remoteAddress: request.socket.remoteAddress,
       host: request.headers.host, requestId: request.id,
+      // Parsed by a content-type parser (@fastify/formbody, @fastify/multipart) or peeked and given back.
+      formToken: () => nodeFormToken(request.raw, request.body),
     }).then((state) => {
       request.sessionkitState = state;
       request.session = state.session;
@@ -192,16 +195,17 @@ export async function logoutOtherDevices(reply: FastifyReply): Promise<number> {
 }
 
 /**
- * Rotates the session token (same session); a cookie session gets the new cookie.
+ * Rotates the session token (same session). A cookie session gets the new cookie and `token:
+ * null` (the new token never reaches a body the page could read); a Bearer caller gets `token`.
  *
  * @example const { token } = await renew(reply);
  */
-export async function renew(reply: FastifyReply): Promise<IssuedSession> {
+export async function renew(reply: FastifyReply): Promise<RenewedSession> {
   const { layer, state } = stateOf(reply.request);
   const { issued, changes } = await layer.renew(state);
   apply(reply, changes);
   reply.request.session = issued.session;
-  reply.request.sessionToken = issued.token;
+  reply.request.sessionToken = state.token;
   return issued;
 }
 

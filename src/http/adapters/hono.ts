@@ -4,7 +4,8 @@ import type { RecentAuthInput } from '../../core/freshness.js';
 import type { IssuedSession, ReauthenticatedSession, ReauthenticateInput } from '../../core/manager.js';
 import type { Session } from '../../core/types.js';
 import { errorResponse, READ_HEADERS, type HeaderBag } from '../core.js';
-import { createSessionLayer, forbiddenResponse, recentAuthRule, type LoginInput, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
+import { webFormToken } from '../form-body.js';
+import { createSessionLayer, forbiddenResponse, recentAuthRule, type LoginInput, type RenewedSession, type RequestState, type ResponseChanges, type SessionLayer, type SessionLayerOptions } from '../layer.js';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -72,6 +73,8 @@ export function sessionkit(options: HonoSessionkitOptions): MiddlewareHandler {
       state = await layer.resolve({
         method: c.req.method, headers, remoteAddress: remoteAddress(c),
         host: headers.host as string | undefined ?? new URL(c.req.url).host, requestId: (headers['x-request-id'] as string | undefined) ?? null,
+        // Read from a clone: c.req.parseBody() and friends still get the whole body.
+        formToken: () => webFormToken(c.req.raw),
       });
     } catch (err) {
       return errorJson(c, err);
@@ -204,16 +207,17 @@ export async function logoutOtherDevices(c: Context): Promise<number> {
 }
 
 /**
- * Rotates the session token (same session); a cookie session gets the new cookie.
+ * Rotates the session token (same session). A cookie session gets the new cookie and `token:
+ * null` (the new token never reaches a body the page could read); a Bearer caller gets `token`.
  *
  * @example const { token } = await renew(c);
  */
-export async function renew(c: Context): Promise<IssuedSession> {
+export async function renew(c: Context): Promise<RenewedSession> {
   const { layer, state } = stateOf(c);
   const { issued, changes } = await layer.renew(state);
   apply(c, changes);
   c.set('session', issued.session);
-  c.set('sessionToken', issued.token);
+  c.set('sessionToken', state.token);
   return issued;
 }
 

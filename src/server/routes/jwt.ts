@@ -25,6 +25,22 @@ export const refreshedSchema = {
   additionalProperties: false,
 } as const;
 
+/**
+ * A refresh answered to a cookie caller: the access and refresh tokens travel only in their
+ * HttpOnly cookies, never in a body that page scripts can read (issue 18, Low 5).
+ */
+export const cookieRefreshedSchema = {
+  type: 'object',
+  required: ['session', 'accessTokenExpiresAt', 'expiresAt', 'csrfToken'],
+  properties: {
+    session: sessionSchema,
+    accessTokenExpiresAt: time,
+    expiresAt: { ...time, description: 'When the refresh token in the cookie stops working unless used (the idle expiry).' },
+    csrfToken: { type: 'string' },
+  },
+  additionalProperties: false,
+} as const;
+
 /** The refresh-token cookie: `__Host-sessionkit-refresh` (`sessionkit-refresh` with insecureCookies). */
 export function refreshCookieName(http: HttpOptions): string {
   return http.insecureCookies ? 'sessionkit-refresh' : '__Host-sessionkit-refresh';
@@ -66,7 +82,7 @@ export function jwtRoutes(app: FastifyInstance, deps: RouteDeps, options: { allo
       operationId: 'refreshSession', tags: ['sessions'], security: [[], ['refreshCookie']],
       summary: 'Rotate a refresh token (body or cookie): a new access token and refresh token; a reused refresh token revokes the session',
       body: { type: 'object', properties: { refreshToken: { type: 'string' } }, additionalProperties: false },
-      response: { 200: refreshedSchema, ...errorResponses },
+      response: { 200: { anyOf: [refreshedSchema, cookieRefreshedSchema], description: 'The new tokens in the body (body caller) or in the cookies alone (cookie caller)' }, ...errorResponses },
     },
     // The body is optional (the cookie may carry the token): an absent one is an empty object.
     preValidation: async (request) => {
@@ -103,9 +119,12 @@ export function jwtRoutes(app: FastifyInstance, deps: RouteDeps, options: { allo
       throw err;
     }
     const body = await jwtJson(deps, issued);
-    if (fromCookie !== undefined) setJwtCookies(reply, deps, issued, body.csrfToken as string);
     reply.headers(NO_STORE_HEADERS);
-    return body;
+    if (fromCookie === undefined) return body;
+    // A cookie caller is a page: the tokens stay in the HttpOnly cookies, out of reach of its scripts.
+    setJwtCookies(reply, deps, issued, body.csrfToken as string);
+    const { accessToken: _accessToken, refreshToken: _refreshToken, ...withoutTokens } = body;
+    return withoutTokens;
   });
 
   app.get('/.well-known/jwks.json', {

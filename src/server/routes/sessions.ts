@@ -8,7 +8,7 @@ import type { ServiceMetrics } from '../metrics.js';
 import { jwtJson, refreshedSchema, setJwtCookies } from './jwt.js';
 import { freshSessionJson, recentAuthBodySchema, validateFreshness } from './reauthenticate.js';
 import {
-  errorResponses, issuedSessionSchema, revokedCountSchema, sessionJson, sessionListSchema, sessionResponseSchema,
+  cookieIssuedSessionSchema, errorResponses, issuedSessionSchema, revokedCountSchema, sessionJson, sessionListSchema, sessionResponseSchema,
 } from '../schemas.js';
 
 export interface RouteDeps {
@@ -132,7 +132,7 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
     schema: {
       operationId: 'renewCurrentSession', tags: ['sessions'], security: sessionAuth,
       summary: 'Rotate the session token (same session; the old token dies after a short grace window)',
-      response: { 200: issuedSessionSchema, ...errorResponses },
+      response: { 200: { anyOf: [issuedSessionSchema, cookieIssuedSessionSchema], description: 'The renewed session; `token` only for a Bearer caller (a cookie caller gets the new token in the cookie alone)' }, ...errorResponses },
     },
   }, async (request, reply) => {
     const caller = await auth.session(request, reply);
@@ -142,9 +142,14 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
     }
     const renewed = await sessions.renew(caller.token, auth.context(request));
     const csrfToken = await deps.csrfToken(renewed.session.id);
-    if (caller.source === 'cookie') await setSessionCookies(reply, deps, renewed.token, renewed.session, csrfToken);
     reply.headers(NO_STORE_HEADERS);
-    return { session: sessionJson(renewed.session), token: renewed.token, expiresAt: renewed.expiresAt.toISOString(), csrfToken };
+    const answer = { session: sessionJson(renewed.session), expiresAt: renewed.expiresAt.toISOString(), csrfToken };
+    // A cookie caller is a page: its scripts must not read the token the HttpOnly cookie hides.
+    if (caller.source === 'cookie') {
+      await setSessionCookies(reply, deps, renewed.token, renewed.session, csrfToken);
+      return answer;
+    }
+    return { ...answer, token: renewed.token };
   });
 
   app.delete('/v1/sessions/current', {
