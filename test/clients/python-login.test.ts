@@ -70,7 +70,7 @@ async function expressFlow(insecureCookies: boolean): Promise<Flow> {
     cacheControl: (res.headers['cache-control'] as string | undefined) ?? null,
     clearSiteData: (res.headers['clear-site-data'] as string | undefined) ?? null,
   });
-  const loggedIn = describeReply(await request(app).post('/login'));
+  const loggedIn = describeReply(await request(app).post('/login').set('Sec-Fetch-Site', 'same-origin'));
   const cookieName = insecureCookies ? 'sessionkit' : '__Host-sessionkit';
   const loggedOut = describeReply(await request(app).post('/logout')
     .set('Cookie', `${cookieName}=${issued.token}; sessionkit-csrf=${issued.csrfToken}`)
@@ -111,7 +111,8 @@ describe('the Python login helpers and the Express adapter', () => {
       expect(session?.slice(0, 2)).toEqual([insecure ? 'sessionkit' : '__Host-sessionkit', '<token>']);
       expect(csrf?.slice(0, 2)).toEqual(['sessionkit-csrf', '<csrf>']);
       expect(session?.[2]).toMatchObject({ httponly: true, samesite: 'Lax', path: '/', 'max-age': 'lifetime' });
-      expect(expected.logout.clearSiteData).toBe('"cookies"');
+      // Off by default: it would clear every cookie of the registrable domain (issue 17).
+      expect(expected.logout.clearSiteData).toBeNull();
       expect(normalise(python.flask)).toEqual(expected);
       expect(normalise(python.fastapi)).toEqual(expected);
     }, 60_000);

@@ -3,8 +3,9 @@
 Login creates the session at the service (``POST /v1/sessions`` with the API key, the request's
 user agent and IP as the device, and the token the request carried as ``replaces``, so a session
 planted before login is revoked, never adopted) and hands it to the browser in the session and
-CSRF cookies. Logout revokes the request's session at the service and expires both cookies with
-``Clear-Site-Data: "cookies"``. Both answers are ``Cache-Control: no-store``. The same as the Node
+CSRF cookies. Logout revokes the request's session at the service and expires both cookies (and,
+only when asked, sends ``Clear-Site-Data: "cookies"``, which wipes every cookie of the site, other
+applications' too). Both answers are ``Cache-Control: no-store``. The same as the Node
 adapters' ``login`` / ``logout`` (src/http/layer.ts).
 """
 from __future__ import annotations
@@ -67,7 +68,7 @@ def login(auth: Authenticator, headers: Mapping[str, Optional[str]], remote_ip: 
 
 
 def logout(auth: Authenticator, headers: Mapping[str, Optional[str]], session: Optional[Dict[str, Any]],
-           clear_site_data: bool = True) -> Tuple[bool, Changes]:
+           clear_site_data: bool = False) -> Tuple[bool, Changes]:
     """Revokes the request's session (``session``, the one the middleware checked, or else the
     one its token names) and returns the expired cookies; False when there was none or it was
     already dead. A service that cannot be reached raises: the session would live on."""

@@ -69,10 +69,11 @@ async def login(request: Request, response: Response, user_id: str, *, roles: Op
     return issued
 
 
-async def logout(request: Request, response: Response, *, clear_site_data: bool = True) -> bool:
+async def logout(request: Request, response: Response, *, clear_site_data: bool = False) -> bool:
     """Logs out: revokes the request's session at the service, expires both cookies on
-    ``response`` and sends ``Clear-Site-Data: "cookies"`` (``clear_site_data=False`` leaves it out,
-    for a logout followed at once by a new login). True when a live session was revoked."""
+    ``response``; ``clear_site_data=True`` also sends ``Clear-Site-Data: "cookies"`` (off by default, as in
+    the Node adapters: it clears every cookie of the registrable domain, other applications' too).
+    True when a live session was revoked."""
     auth = _login.find_auth(request.scope, _WHERE)
     session = request.scope.get("sessionkit.session")
     revoked, changes = await run_in_threadpool(lambda: _login.logout(auth, _headers(request), session, clear_site_data))

@@ -65,10 +65,11 @@ def login(response: Any, user_id: str, *, roles: Optional[Sequence[str]] = None,
     return issued
 
 
-def logout(response: Any, *, clear_site_data: bool = True) -> bool:
+def logout(response: Any, *, clear_site_data: bool = False) -> bool:
     """Logs out: revokes the request's session at the service, expires both cookies on
-    ``response`` and sends ``Clear-Site-Data: "cookies"`` (``clear_site_data=False`` leaves it out,
-    for a logout followed at once by a new login). True when a live session was revoked."""
+    ``response``; ``clear_site_data=True`` also sends ``Clear-Site-Data: "cookies"`` (off by default, as in
+    the Node adapters: it clears every cookie of the registrable domain, other applications' too).
+    True when a live session was revoked."""
     environ = request.environ
     auth = _login.find_auth(environ, "SessionkitMiddleware(app.wsgi_app, client)")
     revoked, changes = _login.logout(auth, _headers(), environ.get("sessionkit.session"), clear_site_data)
