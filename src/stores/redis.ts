@@ -366,7 +366,7 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
     name,
     client,
     isCluster,
-    capabilities: { exactUserLimit: true, persistentAudit: true, crossProcessEvents: true },
+    capabilities: { exactUserLimit: true, persistentAudit: true, crossProcessEvents: true, recordChanges: true },
 
     newSessionId(userId, random) {
       return keys.tagOf(userId) + random(24).toString('base64url');
@@ -539,6 +539,10 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
       const removed = await guard('deleteRecord', () => client.hdel(keys.records(kind), id));
       if (removed === 1 && kind === 'signing-keys') {
         await guard('deleteRecord', () => client.publish(keys.channel, JSON.stringify({ type: 'keys', at: Date.now() })));
+      }
+      // Every process drops its cached copy of a revoked API key at once (its TTL bounds a lost notice).
+      if (removed === 1 && kind === 'api-keys') {
+        await guard('deleteRecord', () => client.publish(keys.channel, JSON.stringify({ type: 'record', kind, id, at: Date.now() })));
       }
       return removed === 1;
     },

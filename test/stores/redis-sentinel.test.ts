@@ -4,6 +4,7 @@ import { createSessionManager } from '../../src/core/manager.js';
 import { SessionError } from '../../src/core/errors.js';
 import { redisStore } from '../../src/stores/redis.js';
 import { describeIfAvailable } from '../helpers/availability.js';
+import { waitForReplicas } from '../helpers/redis-cluster.js';
 import { freePort, redisServerInstalled, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 describeIfAvailable(redisServerInstalled, 'redis-server binary', 'PATH (install redis-server)', 'PATH')('redis store through Sentinel', () => {
@@ -12,7 +13,10 @@ describeIfAvailable(redisServerInstalled, 'redis-server binary', 'PATH (install 
   beforeAll(async () => {
     const master = await startRedisServer();
     servers.push(master);
-    servers.push(await startRedisServer([`replicaof 127.0.0.1 ${master.port}`]));
+    const replica = await startRedisServer([`replicaof 127.0.0.1 ${master.port}`]);
+    servers.push(replica);
+    // Revocations wait for one replica by default on Sentinel (revocationReplicas): let it sync.
+    await waitForReplicas([replica.port]);
     const sentinelPort = await freePort();
     servers.push(await startRedisServer([`sentinel monitor mymaster 127.0.0.1 ${master.port} 1`,
       'sentinel down-after-milliseconds mymaster 1000'], { sentinel: true, port: sentinelPort }));
@@ -36,6 +40,40 @@ describeIfAvailable(redisServerInstalled, 'redis-server binary', 'PATH (install 
       expect(await sessions.revoke(session.id)).toBe(true);
       await expect(sessions.validate(token)).rejects.toSatisfy((e) => e instanceof SessionError && e.code === 'session_revoked');
       expect((await store.queryAudit({ sessionId: session.id })).map((e) => e.type)).toEqual(['session.rejected', 'session.revoked', 'session.created']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('does not acknowledge a revocation that no replica holds (revocationReplicas, default 1 on Sentinel)', async () => {
+    const store = await redisStore({ url: sentinelUrl, revocationWaitTimeout: 200 });
+    const replica = servers[1] as RedisServer;
+    try {
+      const sessions = createSessionManager({ store, secret: 'sentinel-test-secret-0123456789abcdef' });
+      const { session } = await sessions.create({ userId: 'sentinel-wait-user' });
+      replica.freeze();
+      try {
+        await expect(sessions.revoke(session.id)).rejects.toSatisfy((e) => e instanceof SessionError && e.code === 'store_unavailable');
+      } finally {
+        replica.thaw();
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('acknowledges revocations without replicas when revocationReplicas is 0', async () => {
+    const store = await redisStore({ url: sentinelUrl, revocationReplicas: 0 });
+    const replica = servers[1] as RedisServer;
+    try {
+      const sessions = createSessionManager({ store, secret: 'sentinel-test-secret-0123456789abcdef' });
+      const { session } = await sessions.create({ userId: 'sentinel-nowait-user' });
+      replica.freeze();
+      try {
+        expect(await sessions.revoke(session.id)).toBe(true);
+      } finally {
+        replica.thaw();
+      }
     } finally {
       await store.close();
     }
