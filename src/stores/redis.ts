@@ -16,7 +16,7 @@ import { readMemo } from './read-memo.js';
 import { decodeRecord, encodeRecord } from './redis/codec.js';
 import { getLane, type GetLane } from './redis/get-lane.js';
 import { watchSentinelMaster, type MasterWatch } from './redis/master-watch.js';
-import { ID_PATTERN, TAG_LENGTH, keySpace, saltKey, type KeySpace } from './redis/keys.js';
+import { ID_PATTERN, TAG_LENGTH, keySpace, saltKey, slotOfTag, type KeySpace } from './redis/keys.js';
 import { SCRIPTS, type ScriptName } from './redis/scripts.js';
 import { parseRedisUrl } from './redis/url.js';
 import { isLive, retentionOf, type CreateOptions, type CreateResult, type RevokeAllOptions, type RevokeOptions, type SessionStore, type StoreChange } from './types.js';
@@ -56,8 +56,8 @@ export interface RedisStoreOptions {
   /**
    * How many replicas must hold a revocation (`revoke`, `revokeAllForUser`) before it is
    * acknowledged (`WAIT`, on a connection of its own); fewer within `revocationWaitTimeout` fails
-   * the call with `store_unavailable` (the revocation may still have happened). Default 1 with a
-   * Sentinel URL, 0 otherwise (Cluster: 0 only). docs/OPERATIONS.md ("Failover").
+   * the call with `store_unavailable` (the revocation may still have happened). Default 1 on
+   * Sentinel and Cluster, 0 on a standalone server. docs/OPERATIONS.md ("Failover").
    */
   revocationReplicas?: number;
   /** How long (ms) a revocation waits for `revocationReplicas` replicas. Default 1000 (at most `commandTimeout`). */
@@ -167,7 +167,7 @@ function matches(e: StoredAuditEvent, q: AuditQuery): boolean {
 }
 
 /** Resolves when `c` is ready; rejects after `ms` or when it ends first. */
-function readyWithin(c: Redis, ms: number): Promise<void> {
+function readyWithin(c: Redis | Cluster, ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (err?: Error): void => {
       clearTimeout(timer);
@@ -234,9 +234,9 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
   let closed = false;
   const isSentinel = !isCluster && Array.isArray((client as Redis).options.sentinels) && ((client as Redis).options.sentinels?.length ?? 0) > 0;
   const lane = owned && !isCluster && !isSentinel ? laneFor(client as Redis, commandTimeout) : null;
-  const revocationReplicas = options.revocationReplicas ?? (isSentinel ? 1 : 0);
-  if (!Number.isInteger(revocationReplicas) || revocationReplicas < 0 || (isCluster && revocationReplicas > 0)) {
-    throw new SessionError('invalid_request', 'redisStore option revocationReplicas: expected a number of replicas (0 or more; 0 on a Cluster)');
+  const revocationReplicas = options.revocationReplicas ?? (isSentinel || isCluster ? 1 : 0);
+  if (!Number.isInteger(revocationReplicas) || revocationReplicas < 0) {
+    throw new SessionError('invalid_request', 'redisStore option revocationReplicas: expected a number of replicas (0 or more)');
   }
   const watch: MasterWatch | null = isSentinel
     ? watchSentinelMaster((await loadIoredis()).Redis, (client as Redis).options, sentinelCheckInterval, commandTimeout) : null;
@@ -265,34 +265,52 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
     }
   };
 
-  /** The connection revocations run on when they wait for replicas (WAIT blocks its connection). */
-  let ackClient: Redis | null = null;
-  const ackLane = (): Redis => {
+  /** The connections revocations run on when they wait for replicas (WAIT blocks its connection). */
+  let ackClient: Redis | Cluster | null = null;
+  const ackLane = (): Redis | Cluster => {
     if (!ackClient) {
-      const c = (client as Redis).duplicate();
+      const c = (client as unknown as { duplicate(): Redis | Cluster }).duplicate();
       ackClient = c;
       c.on('error', () => { /* reconnects on its own; revocations fail closed meanwhile */ });
       for (const [script, lua] of Object.entries(SCRIPTS)) c.defineCommand(script, { lua });
-      watch?.add(c);
+      if (!isCluster) watch?.add(c as Redis);
     }
     return ackClient;
   };
 
+  /** The connection of `on` that serves `tag`'s slot (on a Cluster: that master's), once ready. */
+  const nodeFor = async (on: Redis | Cluster, tag: string): Promise<Redis> => {
+    if (!isCluster) {
+      if (on.status !== 'ready') await readyWithin(on as Redis, commandTimeout);
+      return on as Redis;
+    }
+    const cluster = on as Cluster;
+    if (cluster.status !== 'ready') await readyWithin(cluster, commandTimeout);
+    const nodeKey = cluster.slots[slotOfTag(tag)]?.[0];
+    const node = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === nodeKey);
+    if (!node) throw new Error('no known master for the slot of the revocation');
+    // A cluster connects to each node on its first command: connect it before noting its stream.
+    if (node.status !== 'ready') await node.ping();
+    return node;
+  };
+
   /**
-   * Runs a revocation and acknowledges it only once `revocationReplicas` replicas hold it, so a
-   * failover cannot undo it: WAIT on the same connection, which must not have been remade in
-   * between (WAIT counts only what its own connection wrote).
+   * Runs a revocation of `tag`'s sessions and acknowledges it only once `revocationReplicas`
+   * replicas hold it, so a failover cannot undo it: WAIT on the connection that ran it, which
+   * must not have been remade or replaced in between (WAIT counts only what its connection wrote).
    */
-  const replicated = <T>(what: string, work: (on: ScriptClient) => Promise<T>): Promise<T> => {
+  const replicated = <T>(what: string, tag: string, work: (on: ScriptClient) => Promise<T>): Promise<T> => {
     if (revocationReplicas === 0) return guard(what, () => work(run));
     return guard(what, async () => {
       const on = ackLane();
-      if (on.status !== 'ready') await readyWithin(on, commandTimeout);
-      const stream = on.stream;
+      const node = await nodeFor(on, tag);
+      const stream = node.stream;
       const reply = await work(on as unknown as ScriptClient);
-      const acks = Number(await on.call('WAIT', revocationReplicas, revocationWait));
-      if (on.stream !== stream) throw new Error('the connection changed before the replicas acknowledged the revocation');
-      if (acks < revocationReplicas) throw new Error(`the revocation reached ${acks} of ${revocationReplicas} replicas within ${revocationWait} ms`);
+      const acks = Number(await node.call('WAIT', revocationReplicas, revocationWait));
+      if (node.stream !== stream || await nodeFor(on, tag) !== node) throw new Error('the connection changed before the replicas acknowledged the revocation');
+      if (acks < revocationReplicas) {
+        throw new Error(`the revocation reached ${acks} of ${revocationReplicas} replicas within ${revocationWait} ms (option revocationReplicas)`);
+      }
       return reply;
     });
   };
@@ -433,7 +451,7 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
       const parts = keys.split(id);
       if (!parts) return null;
       const a = audit(parts.tag, opts.events);
-      const reply = await replicated('revoke', (on) => on.skRevoke(1 + a.keys.length, keys.record(parts.tag, parts.rest), ...a.keys,
+      const reply = await replicated('revoke', parts.tag, (on) => on.skRevoke(1 + a.keys.length, keys.record(parts.tag, parts.rest), ...a.keys,
         ...a.args, opts.at, opts.reason, id)) as [string | null, unknown];
       await forward(reply[1]);
       return reply[0] === null ? null : decodeRecord(id, reply[0]);
@@ -442,7 +460,7 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
     async revokeAllForUser(userId, opts: RevokeAllOptions) {
       const tag = keys.tagOf(userId);
       const a = audit(tag, [], opts.event);
-      const reply = await replicated('revokeAllForUser', (on) => on.skRevokeAll(1 + a.keys.length, keys.index(tag), ...a.keys,
+      const reply = await replicated('revokeAllForUser', tag, (on) => on.skRevokeAll(1 + a.keys.length, keys.index(tag), ...a.keys,
         ...a.args, opts.at, opts.reason, opts.except ?? '', tag, userId)) as [string[] | null, string[] | null, unknown];
       await forward(reply[2]);
       const ids = reply[1] ?? [];
