@@ -234,7 +234,9 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
   let closed = false;
   const isSentinel = !isCluster && Array.isArray((client as Redis).options.sentinels) && ((client as Redis).options.sentinels?.length ?? 0) > 0;
   const lane = owned && !isCluster && !isSentinel ? laneFor(client as Redis, commandTimeout) : null;
-  const revocationReplicas = options.revocationReplicas ?? (isSentinel || isCluster ? 1 : 0);
+  const fromUrl = options.url ? parseRedisUrl(options.url) : null;
+  const urlReplicas = fromUrl && fromUrl.kind !== 'standalone' ? fromUrl.revocationReplicas : undefined;
+  const revocationReplicas = options.revocationReplicas ?? urlReplicas ?? (isSentinel || isCluster ? 1 : 0);
   if (!Number.isInteger(revocationReplicas) || revocationReplicas < 0) {
     throw new SessionError('invalid_request', 'redisStore option revocationReplicas: expected a number of replicas (0 or more)');
   }

@@ -62,8 +62,8 @@ describeIfAvailable(redisServerInstalled, 'redis-server binary', 'PATH (install 
     }
   });
 
-  it('acknowledges revocations without replicas when revocationReplicas is 0', async () => {
-    const store = await redisStore({ url: sentinelUrl, revocationReplicas: 0 });
+  it('acknowledges revocations without replicas when the URL says ?revocationReplicas=0', async () => {
+    const store = await redisStore({ url: `${sentinelUrl}?revocationReplicas=0` });
     const replica = servers[1] as RedisServer;
     try {
       const sessions = createSessionManager({ store, secret: 'sentinel-test-secret-0123456789abcdef' });
