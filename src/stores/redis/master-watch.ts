@@ -88,8 +88,9 @@ export function watchSentinelMaster(Client: typeof Redis, options: RedisOptions,
           if (!stream || stream.destroyed || stream.remotePort === undefined) continue;
           const remote = plain(stream.remoteAddress);
           if (stream.remotePort !== master.port || (addresses.size > 0 && remote !== undefined && !addresses.has(remote))) {
-            // Not `disconnect()`: that ends the socket politely and waits for the peer, which a
-            // frozen master never answers. Destroying it closes at once; ioredis reconnects
+            // Not `disconnect()`: that ends the socket politely and waits up to ioredis's
+            // `disconnectTimeout` (2 s) for a peer that, frozen, never answers. Destroying it
+            // closes at once; ioredis reconnects
             // through Sentinel, and commands in flight fail (store_unavailable), none reach
             // the old master afterwards.
             stream.destroy();
