@@ -16,7 +16,8 @@ import { readMemo } from './read-memo.js';
 import { decodeRecord, encodeRecord } from './redis/codec.js';
 import { getLane, type GetLane } from './redis/get-lane.js';
 import { watchSentinelMaster, type MasterWatch } from './redis/master-watch.js';
-import { ID_PATTERN, TAG_LENGTH, keySpace, saltKey, slotOfTag, type KeySpace } from './redis/keys.js';
+import { ID_PATTERN, TAG_LENGTH, keySpace, saltKey, type KeySpace } from './redis/keys.js';
+import { replicaAck } from './redis/replica-ack.js';
 import { SCRIPTS, type ScriptName } from './redis/scripts.js';
 import { parseRedisUrl } from './redis/url.js';
 import { isLive, retentionOf, type CreateOptions, type CreateResult, type RevokeAllOptions, type RevokeOptions, type SessionStore, type StoreChange } from './types.js';
@@ -166,24 +167,6 @@ function matches(e: StoredAuditEvent, q: AuditQuery): boolean {
     && (q.until === undefined || e.at < q.until);
 }
 
-/** Resolves when `c` is ready; rejects after `ms` or when it ends first. */
-function readyWithin(c: Redis | Cluster, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error): void => {
-      clearTimeout(timer);
-      c.off('ready', onReady);
-      c.off('end', onEnd);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onReady = (): void => done();
-    const onEnd = (): void => done(new Error('Connection is closed'));
-    const timer = setTimeout(() => done(new Error(`not connected within ${ms} ms`)), ms);
-    c.on('ready', onReady);
-    c.on('end', onEnd);
-  });
-}
-
 function globEscape(s: string): string {
   return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
@@ -267,55 +250,12 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
     }
   };
 
-  /** The connections revocations run on when they wait for replicas (WAIT blocks its connection). */
-  let ackClient: Redis | Cluster | null = null;
-  const ackLane = (): Redis | Cluster => {
-    if (!ackClient) {
-      const c = (client as unknown as { duplicate(): Redis | Cluster }).duplicate();
-      ackClient = c;
-      c.on('error', () => { /* reconnects on its own; revocations fail closed meanwhile */ });
-      for (const [script, lua] of Object.entries(SCRIPTS)) c.defineCommand(script, { lua });
-      if (!isCluster) watch?.add(c as Redis);
-    }
-    return ackClient;
-  };
-
-  /** The connection of `on` that serves `tag`'s slot (on a Cluster: that master's), once ready. */
-  const nodeFor = async (on: Redis | Cluster, tag: string): Promise<Redis> => {
-    if (!isCluster) {
-      if (on.status !== 'ready') await readyWithin(on as Redis, commandTimeout);
-      return on as Redis;
-    }
-    const cluster = on as Cluster;
-    if (cluster.status !== 'ready') await readyWithin(cluster, commandTimeout);
-    const nodeKey = cluster.slots[slotOfTag(tag)]?.[0];
-    const node = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === nodeKey);
-    if (!node) throw new Error('no known master for the slot of the revocation');
-    // A cluster connects to each node on its first command: connect it before noting its stream.
-    if (node.status !== 'ready') await node.ping();
-    return node;
-  };
-
-  /**
-   * Runs a revocation of `tag`'s sessions and acknowledges it only once `revocationReplicas`
-   * replicas hold it, so a failover cannot undo it: WAIT on the connection that ran it, which
-   * must not have been remade or replaced in between (WAIT counts only what its connection wrote).
-   */
-  const replicated = <T>(what: string, tag: string, work: (on: ScriptClient) => Promise<T>): Promise<T> => {
-    if (revocationReplicas === 0) return guard(what, () => work(run));
-    return guard(what, async () => {
-      const on = ackLane();
-      const node = await nodeFor(on, tag);
-      const stream = node.stream;
-      const reply = await work(on as unknown as ScriptClient);
-      const acks = Number(await node.call('WAIT', revocationReplicas, revocationWait));
-      if (node.stream !== stream || await nodeFor(on, tag) !== node) throw new Error('the connection changed before the replicas acknowledged the revocation');
-      if (acks < revocationReplicas) {
-        throw new Error(`the revocation reached ${acks} of ${revocationReplicas} replicas within ${revocationWait} ms (option revocationReplicas)`);
-      }
-      return reply;
-    });
-  };
+  const acked = revocationReplicas > 0
+    ? replicaAck({ client, isCluster, replicas: revocationReplicas, waitMs: revocationWait, readyMs: commandTimeout, onConnection: (c) => watch?.add(c) })
+    : null;
+  /** Runs a revocation of `tag`'s sessions; with `revocationReplicas`, acknowledged once replicas hold it (./redis/replica-ack.ts). */
+  const replicated = <T>(what: string, tag: string, work: (on: ScriptClient) => Promise<T>): Promise<T> => guard(what, () =>
+    (acked ? acked.run(tag, (on) => work(on as unknown as ScriptClient)) : work(run)));
 
   let salt = configuredSalt;
   if (!salt) {
@@ -585,7 +525,7 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
       listeners.clear();
       lane?.close();
       watch?.close();
-      ackClient?.disconnect();
+      acked?.close();
       const sub = subscriber;
       subscriber = null;
       if (sub) sub.disconnect();
