@@ -8,6 +8,11 @@ export interface StoreCapabilities {
   persistentAudit: boolean;
   /** Changes made by other processes are announced through `watch`. */
   crossProcessEvents: boolean;
+  /**
+   * Deleted API keys are announced through `watch` as `{ type: 'record' }`, so verified keys may
+   * be cached (src/server/api-keys.ts). Stores without it are read on every API call.
+   */
+  recordChanges?: boolean;
 }
 
 export interface CreateOptions {
@@ -42,7 +47,9 @@ export interface RevokeAllOptions {
 /** A change announced to other processes sharing the store. */
 export type StoreChange =
   | { type: 'revoked'; sessionId: string; userId: string; at: number }
-  | { type: 'keys'; at: number };
+  | { type: 'keys'; at: number }
+  /** A named record was deleted (only with `capabilities.recordChanges`; today: API keys). */
+  | { type: 'record'; kind: string; id: string; at: number };
 
 /**
  * The contract every session store implements: a few atomic operations on session records,

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { boundedMap, type BoundedMap } from '../core/bounded-map.js';
 import { SessionError } from '../core/errors.js';
 import type { SessionStore } from '../stores/types.js';
 import { hashesEqual, hashSecret, MAX_TOKEN_LENGTH } from '../tokens/opaque.js';
@@ -42,6 +43,39 @@ export const CONFIGURED_ADMIN_KEY_ID = 'config';
 
 /** Per store and process: when each key's last use was last written. */
 const usageWritten = new WeakMap<SessionStore, Map<string, number>>();
+
+/**
+ * How long (ms) a verified API key is used from memory without reading the store again, on
+ * stores that announce deleted keys (`capabilities.recordChanges`: Redis). A revocation reaches
+ * every process through that notice at once; the TTL bounds it when a notice is lost (subscriber
+ * down). On a Cluster the keys live in one hash slot: the cache keeps verified keys working for
+ * this long while that one shard fails over (docs/OPERATIONS.md).
+ */
+export const API_KEY_CACHE_MS = 5000;
+const API_KEY_CACHE_ENTRIES = 1000;
+
+interface CachedKey {
+  record: StoredApiKey;
+  /** When the store was read (the caller's clock). */
+  readAt: number;
+}
+
+/** Per store and process: verified keys by id, and whether the store's notices are subscribed. */
+const verifiedKeys = new WeakMap<SessionStore, BoundedMap<string, CachedKey>>();
+
+function cacheOf(store: SessionStore): BoundedMap<string, CachedKey> | null {
+  if (store.capabilities.recordChanges !== true) return null;
+  let cache = verifiedKeys.get(store);
+  if (!cache) {
+    const made = boundedMap<string, CachedKey>(API_KEY_CACHE_ENTRIES);
+    cache = made;
+    verifiedKeys.set(store, made);
+    store.watch((change) => {
+      if (change.type === 'record' && change.kind === KIND) made.delete(change.id);
+    });
+  }
+  return cache;
+}
 
 function checkedName(name: unknown): string {
   // eslint-disable-next-line no-control-regex
@@ -106,7 +140,9 @@ export async function listApiKeys(store: SessionStore): Promise<ApiKeyInfo[]> {
  */
 export async function revokeApiKey(store: SessionStore, id: string): Promise<boolean> {
   if (typeof id !== 'string' || id.length === 0 || id.length > 64) return false;
+  verifiedKeys.get(store)?.delete(id);
   const removed = await store.deleteRecord(KIND, id);
+  verifiedKeys.get(store)?.delete(id);
   await store.deleteRecord(USAGE_KIND, id);
   return removed;
 }
@@ -128,7 +164,8 @@ export interface AuthenticateApiKeyOptions {
  * Checks a presented API key: the configured admin key, or a stored key whose secret hashes to
  * the stored hash (compared in constant time). Resolves with the key's principal, or null for a
  * missing, malformed, unknown or wrong key. Records the last use, at most once a minute per key
- * and process, without waiting for the write. Rejects only when the store cannot answer.
+ * and process, without waiting for the write. Rejects only when the store cannot answer. On a
+ * store with `recordChanges` a verified key is reused from memory for `API_KEY_CACHE_MS`.
  *
  * @example
  * const principal = await authenticateApiKey(store, req.headers['x-api-key'], { adminKey });
@@ -142,9 +179,20 @@ export async function authenticateApiKey(store: SessionStore, presented: unknown
   const match = KEY_PATTERN.exec(presented);
   if (!match) return null;
   const id = match[1] as string;
-  const record = await store.getRecord<StoredApiKey>(KIND, id);
+  const now = options.now ?? Date.now;
+  const cache = cacheOf(store);
+  const cached = cache?.get(id);
+  let record: StoredApiKey | null;
+  if (cached && now() - cached.readAt < API_KEY_CACHE_MS) {
+    record = cached.record;
+  } else {
+    const readAt = now();
+    record = await store.getRecord<StoredApiKey>(KIND, id);
+    if (record && cache) cache.set(id, { record, readAt });
+    else cache?.delete(id);
+  }
   if (!record || typeof record.secretHash !== 'string' || !hashesEqual(hashSecret(match[2] as string), record.secretHash)) return null;
-  noteUse(store, id, (options.now ?? Date.now)());
+  noteUse(store, id, now());
   return { id: record.id, name: record.name, scopes: [...record.scopes] };
 }
 

@@ -15,7 +15,9 @@ import { deepFreeze } from './freeze.js';
 import { readMemo } from './read-memo.js';
 import { decodeRecord, encodeRecord } from './redis/codec.js';
 import { getLane, type GetLane } from './redis/get-lane.js';
+import { watchSentinelMaster, type MasterWatch } from './redis/master-watch.js';
 import { ID_PATTERN, TAG_LENGTH, keySpace, saltKey, type KeySpace } from './redis/keys.js';
+import { replicaAck } from './redis/replica-ack.js';
 import { SCRIPTS, type ScriptName } from './redis/scripts.js';
 import { parseRedisUrl } from './redis/url.js';
 import { isLive, retentionOf, type CreateOptions, type CreateResult, type RevokeAllOptions, type RevokeOptions, type SessionStore, type StoreChange } from './types.js';
@@ -46,6 +48,21 @@ export interface RedisStoreOptions {
    * more sessions than that are active at once in one process, 0 turns it off.
    */
   readCache?: number;
+  /**
+   * Sentinel only: how often (ms) one sentinel is asked for the master's address; a connection
+   * to any other node (a frozen master that came back after a failover) is dropped and remade
+   * through Sentinel. Default 250.
+   */
+  sentinelCheckInterval?: number;
+  /**
+   * How many replicas must hold a revocation (`revoke`, `revokeAllForUser`) before it is
+   * acknowledged (`WAIT`, on a connection of its own); fewer within `revocationWaitTimeout` fails
+   * the call with `store_unavailable` (the revocation may still have happened). Default 1 on
+   * Sentinel and Cluster, 0 on a standalone server. docs/OPERATIONS.md ("Failover").
+   */
+  revocationReplicas?: number;
+  /** How long (ms) a revocation waits for `revocationReplicas` replicas. Default 1000 (at most `commandTimeout`). */
+  revocationWaitTimeout?: number;
 }
 
 /** A Redis-backed `SessionStore`, with the client it uses. */
@@ -86,6 +103,9 @@ async function connectUrl(url: string, commandTimeout: number, extra: RedisOptio
     enableAutoPipelining: true, enableReadyCheck: true, ...extra,
   };
   if (plan.kind === 'standalone') return new Client(plan.url, common);
+  // A write refused with READONLY reached a replica (a demoted master): reconnect, which asks
+  // Sentinel for the master again, and resend the refused command there.
+  const readOnly = (err: Error): 2 | false => (err.message.startsWith('READONLY') ? 2 : false);
   const creds = { ...(plan.username ? { username: plan.username } : {}), ...(plan.password ? { password: plan.password } : {}), ...(plan.tls ? { tls: {} } : {}) };
   if (plan.kind === 'cluster') {
     // No auto-pipelining on a cluster: ioredis 6 refuses an automatic pipeline whose commands
@@ -97,7 +117,7 @@ async function connectUrl(url: string, commandTimeout: number, extra: RedisOptio
     });
   }
   return new Client({
-    ...common, ...creds, sentinels: plan.sentinels, name: plan.name, db: plan.db, sentinelRetryStrategy: retry,
+    reconnectOnError: readOnly, ...common, ...creds, sentinels: plan.sentinels, name: plan.name, db: plan.db, sentinelRetryStrategy: retry,
     ...(plan.sentinelUsername ? { sentinelUsername: plan.sentinelUsername } : {}),
     ...(plan.sentinelPassword ? { sentinelPassword: plan.sentinelPassword } : {}),
   });
@@ -174,6 +194,10 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
   const read = readCache > 0 ? readMemo(readCache, decodeRecord, deepFreeze) : decodeRecord;
   const auditRetention = options.auditRetention ?? 1_000_000;
   if (!Number.isInteger(auditRetention) || auditRetention < 1) throw new SessionError('invalid_request', 'redisStore option auditRetention: expected a positive integer');
+  const sentinelCheckInterval = options.sentinelCheckInterval ?? 250;
+  if (!Number.isInteger(sentinelCheckInterval) || sentinelCheckInterval < 10) throw new SessionError('invalid_request', 'redisStore option sentinelCheckInterval: expected an integer of ms (10 or more)');
+  const revocationWait = options.revocationWaitTimeout ?? Math.min(1000, commandTimeout);
+  if (!Number.isInteger(revocationWait) || revocationWait < 1) throw new SessionError('invalid_request', 'redisStore option revocationWaitTimeout: expected a positive integer of ms');
   let configuredSalt: Buffer | null = null;
   if (options.salt !== undefined) {
     configuredSalt = typeof options.salt === 'string' ? Buffer.from(options.salt, 'utf8') : Buffer.from(options.salt);
@@ -193,6 +217,15 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
   let closed = false;
   const isSentinel = !isCluster && Array.isArray((client as Redis).options.sentinels) && ((client as Redis).options.sentinels?.length ?? 0) > 0;
   const lane = owned && !isCluster && !isSentinel ? laneFor(client as Redis, commandTimeout) : null;
+  const fromUrl = options.url ? parseRedisUrl(options.url) : null;
+  const urlReplicas = fromUrl && fromUrl.kind !== 'standalone' ? fromUrl.revocationReplicas : undefined;
+  const revocationReplicas = options.revocationReplicas ?? urlReplicas ?? (isSentinel || isCluster ? 1 : 0);
+  if (!Number.isInteger(revocationReplicas) || revocationReplicas < 0) {
+    throw new SessionError('invalid_request', 'redisStore option revocationReplicas: expected a number of replicas (0 or more)');
+  }
+  const watch: MasterWatch | null = isSentinel
+    ? watchSentinelMaster((await loadIoredis()).Redis, (client as Redis).options, sentinelCheckInterval, commandTimeout) : null;
+  watch?.add(client as Redis);
 
   /** Any failure of Redis, as the `store_unavailable` the manager and callers expect. */
   const guard = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
@@ -216,6 +249,13 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
       clearTimeout(timer);
     }
   };
+
+  const acked = revocationReplicas > 0
+    ? replicaAck({ client, isCluster, replicas: revocationReplicas, waitMs: revocationWait, readyMs: commandTimeout, onConnection: (c) => watch?.add(c) })
+    : null;
+  /** Runs a revocation of `tag`'s sessions; with `revocationReplicas`, acknowledged once replicas hold it (./redis/replica-ack.ts). */
+  const replicated = <T>(what: string, tag: string, work: (on: ScriptClient) => Promise<T>): Promise<T> => guard(what, () =>
+    (acked ? acked.run(tag, (on) => work(on as unknown as ScriptClient)) : work(run)));
 
   let salt = configuredSalt;
   if (!salt) {
@@ -260,6 +300,8 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
     if (subscriber) return;
     const sub = (client as unknown as { duplicate(): Redis | Cluster }).duplicate();
     subscriber = sub;
+    // The subscriber must follow a failover too: revocations are published on the new master.
+    watch?.add(sub as Redis);
     sub.on('error', () => { /* reconnects on its own; changes missed meanwhile are bounded by the JWT cache TTL */ });
     sub.on('message', (channel: string, message: string) => {
       if (channel !== keys.channel) return;
@@ -284,7 +326,7 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
     name,
     client,
     isCluster,
-    capabilities: { exactUserLimit: true, persistentAudit: true, crossProcessEvents: true },
+    capabilities: { exactUserLimit: true, persistentAudit: true, crossProcessEvents: true, recordChanges: true },
 
     newSessionId(userId, random) {
       return keys.tagOf(userId) + random(24).toString('base64url');
@@ -351,7 +393,7 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
       const parts = keys.split(id);
       if (!parts) return null;
       const a = audit(parts.tag, opts.events);
-      const reply = await guard('revoke', () => run.skRevoke(1 + a.keys.length, keys.record(parts.tag, parts.rest), ...a.keys,
+      const reply = await replicated('revoke', parts.tag, (on) => on.skRevoke(1 + a.keys.length, keys.record(parts.tag, parts.rest), ...a.keys,
         ...a.args, opts.at, opts.reason, id)) as [string | null, unknown];
       await forward(reply[1]);
       return reply[0] === null ? null : decodeRecord(id, reply[0]);
@@ -360,7 +402,7 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
     async revokeAllForUser(userId, opts: RevokeAllOptions) {
       const tag = keys.tagOf(userId);
       const a = audit(tag, [], opts.event);
-      const reply = await guard('revokeAllForUser', () => run.skRevokeAll(1 + a.keys.length, keys.index(tag), ...a.keys,
+      const reply = await replicated('revokeAllForUser', tag, (on) => on.skRevokeAll(1 + a.keys.length, keys.index(tag), ...a.keys,
         ...a.args, opts.at, opts.reason, opts.except ?? '', tag, userId)) as [string[] | null, string[] | null, unknown];
       await forward(reply[2]);
       const ids = reply[1] ?? [];
@@ -458,6 +500,10 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
       if (removed === 1 && kind === 'signing-keys') {
         await guard('deleteRecord', () => client.publish(keys.channel, JSON.stringify({ type: 'keys', at: Date.now() })));
       }
+      // Every process drops its cached copy of a revoked API key at once (its TTL bounds a lost notice).
+      if (removed === 1 && kind === 'api-keys') {
+        await guard('deleteRecord', () => client.publish(keys.channel, JSON.stringify({ type: 'record', kind, id, at: Date.now() })));
+      }
       return removed === 1;
     },
 
@@ -478,6 +524,8 @@ export async function redisStore(options: RedisStoreOptions): Promise<RedisSessi
       closed = true;
       listeners.clear();
       lane?.close();
+      watch?.close();
+      acked?.close();
       const sub = subscriber;
       subscriber = null;
       if (sub) sub.disconnect();

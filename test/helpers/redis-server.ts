@@ -45,6 +45,10 @@ export interface RedisServer {
   restart(): Promise<void>;
   /** SIGKILL, as in a crash; resolves when the process is gone. */
   kill(): Promise<void>;
+  /** SIGSTOP: the process freezes with its sockets open (a stalled VM, a long GC-like pause). */
+  freeze(): void;
+  /** SIGCONT after `freeze`. */
+  thaw(): void;
   /** Stops the server and removes its dir. */
   stop(): Promise<void>;
 }
@@ -84,6 +88,12 @@ export async function startRedisServer(config: string[] = [], opts: { sentinel?:
     async kill() {
       child.kill('SIGKILL');
       await gone();
+    },
+    freeze() {
+      child.kill('SIGSTOP');
+    },
+    thaw() {
+      child.kill('SIGCONT');
     },
     async stop() {
       child.kill('SIGKILL');

@@ -23,7 +23,10 @@ it('reads the three URL forms and refuses others with invalid_request', () => {
   expect(parseRedisUrl('rediss+sentinel://app:s%40cret@s1:26379,s2/mymaster/3?sentinelPassword=sp')).toEqual({
     kind: 'sentinel', tls: true, sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }], name: 'mymaster', db: 3,
     username: 'app', password: 's@cret', sentinelPassword: 'sp' });
-  for (const bad of ['http://x', 'redis+sentinel://s1:26379', 'redis+cluster://a:7000/1', 'redis+cluster://a:99999', 'redis+sentinel://s/m/x']) {
+  expect(parseRedisUrl('redis+cluster://a:7000?revocationReplicas=0')).toMatchObject({ kind: 'cluster', revocationReplicas: 0 });
+  expect(parseRedisUrl('redis+sentinel://s1/m?revocationReplicas=2')).toMatchObject({ kind: 'sentinel', revocationReplicas: 2 });
+  for (const bad of ['http://x', 'redis+sentinel://s1:26379', 'redis+cluster://a:7000/1', 'redis+cluster://a:99999', 'redis+sentinel://s/m/x',
+    'redis+cluster://a:7000?revocationReplicas=-1', 'redis+sentinel://s1/m?revocationReplicas=all']) {
     expect(() => parseRedisUrl(bad)).toThrow(SessionError);
   }
 });

@@ -55,3 +55,19 @@ export function keySpace(prefix: string, salt: Buffer): KeySpace {
 export function saltKey(prefix: string): string {
   return `${prefix}salt`;
 }
+
+/**
+ * The Cluster hash slot of the keys whose hash tag is `tag`: CRC16-XMODEM of the tag, mod 16384
+ * (the Redis Cluster specification). The store needs it to send `WAIT` to the node that ran a
+ * revocation (see redis.ts, `revocationReplicas`).
+ *
+ * @example slotOfTag('123456789') // 12739
+ */
+export function slotOfTag(tag: string): number {
+  let crc = 0;
+  for (const byte of Buffer.from(tag, 'utf8')) {
+    crc ^= byte << 8;
+    for (let i = 0; i < 8; i += 1) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}

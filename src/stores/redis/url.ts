@@ -8,6 +8,7 @@
  *                                                      (rediss+sentinel:// for TLS to the data nodes)
  *
  * Credentials in the authority are the data nodes' (for Sentinel: the master's and replicas').
+ * Cluster and Sentinel URLs also take `?revocationReplicas=<n>` (the store option of that name).
  *
  * @example parseRedisUrl('redis+sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster')
  */
@@ -17,9 +18,17 @@ export interface HostPort { host: string; port: number }
 
 export type RedisPlan =
   | { kind: 'standalone'; url: string }
-  | { kind: 'cluster'; nodes: HostPort[]; username?: string; password?: string; tls: boolean }
+  | { kind: 'cluster'; nodes: HostPort[]; username?: string; password?: string; tls: boolean; revocationReplicas?: number }
   | { kind: 'sentinel'; sentinels: HostPort[]; name: string; db: number; username?: string; password?: string;
-      sentinelUsername?: string; sentinelPassword?: string; tls: boolean };
+      sentinelUsername?: string; sentinelPassword?: string; tls: boolean; revocationReplicas?: number };
+
+/** `?revocationReplicas=<n>`, when present. */
+function replicasParam(params: URLSearchParams): { revocationReplicas?: number } {
+  const raw = params.get('revocationReplicas');
+  if (raw === null) return {};
+  if (!/^\d{1,3}$/.test(raw)) throw bad('revocationReplicas: expected a number of replicas (0 or more)');
+  return { revocationReplicas: Number(raw) };
+}
 
 const bad = (msg: string): SessionError => new SessionError('invalid_request', `redisStore url: ${msg}`);
 
@@ -50,7 +59,7 @@ export function parseRedisUrl(url: string): RedisPlan {
   const creds = { ...(username ? { username } : {}), ...(password ? { password } : {}) };
   if (mode === 'cluster') {
     if (path !== '' && path !== '/') throw bad('a cluster URL has no path (clusters have one database)');
-    return { kind: 'cluster', nodes: hosts(hostList, 6379), tls, ...creds };
+    return { kind: 'cluster', nodes: hosts(hostList, 6379), tls, ...creds, ...replicasParam(new URLSearchParams(query)) };
   }
   const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
   const name = segments[0];
@@ -60,6 +69,6 @@ export function parseRedisUrl(url: string): RedisPlan {
   const params = new URLSearchParams(query);
   const sentinelUsername = params.get('sentinelUsername') ?? undefined;
   const sentinelPassword = params.get('sentinelPassword') ?? undefined;
-  return { kind: 'sentinel', sentinels: hosts(hostList, 26379), name, db, tls, ...creds,
+  return { kind: 'sentinel', sentinels: hosts(hostList, 26379), name, db, tls, ...creds, ...replicasParam(params),
     ...(sentinelUsername ? { sentinelUsername } : {}), ...(sentinelPassword ? { sentinelPassword } : {}) };
 }

@@ -90,7 +90,7 @@ export function changeFeed(db: BetterSqlite3.Database, options: ChangeFeedOption
     record(change) {
       const wallNow = Date.now();
       if (change.type === 'keys') insert.run('keys', null, null, change.at, origin, wallNow);
-      else insert.run('revoked', change.sessionId, change.userId, change.at, origin, wallNow);
+      else if (change.type === 'revoked') insert.run('revoked', change.sessionId, change.userId, change.at, origin, wallNow);
       writes += 1;
       if (writes % PRUNE_EVERY === 0) prune.run(wallNow - options.retention);
     },
