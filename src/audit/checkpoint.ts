@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { SessionStore } from '../stores/types.js';
+import type { SessionStore } from '../core/store.js';
 
 /** The named-record kind that holds audit checkpoints. */
 export const CHECKPOINT_KIND = 'audit-checkpoint';

@@ -1,4 +1,4 @@
-import type { SessionStore } from '../stores/types.js';
+import type { SessionStore } from '../core/store.js';
 import { sealAuditChain } from './checkpoint.js';
 
 /** How often the service seals the head of the audit chain. */

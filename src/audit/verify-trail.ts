@@ -1,5 +1,5 @@
 import type { StoredAuditEvent } from '../core/types.js';
-import type { SessionStore } from '../stores/types.js';
+import type { SessionStore } from '../core/store.js';
 import { GENESIS_HASH, verifyChain } from './chain.js';
 import { checkpointValid, listCheckpoints, type AuditCheckpoint } from './checkpoint.js';
 
