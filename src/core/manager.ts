@@ -6,6 +6,7 @@ import { createJwtSessions, type IssuedJwtSession, type JwtSessionOptions } from
 import { rotatedRecord } from '../tokens/refresh.js';
 import { looksLikeJwt } from '../tokens/jwt-verify.js';
 import { parseDevice, type DeviceInput } from './device.js';
+import { checkedDevice, checkStorable, storableText } from './text.js';
 import { parseDuration, type Duration } from './duration.js';
 import { SessionError, storeFailure } from './errors.js';
 import { parseAuthMethods, parseRecentAuth, reauthPolicy, requirementFor, type FreshnessRequirement, type ReauthPolicyInput, type RecentAuthInput } from './freshness.js';
@@ -235,14 +236,17 @@ export function createSessionManager(options: SessionManagerOptions) {
       throw new SessionError('invalid_request', 'data: must be serialisable as JSON');
     }
     if (Buffer.byteLength(json) > maxDataBytes) throw new SessionError('invalid_request', `data: larger than ${maxDataBytes} bytes`);
-    return JSON.parse(json) as Record<string, unknown>;
+    const parsed = JSON.parse(json) as Record<string, unknown>;
+    checkStorable(parsed, 'data');
+    return parsed;
   }
 
-  function checkedRoles(roles: unknown): string[] {
+  function checkedRoles(roles: unknown, field = 'roles'): string[] {
     if (roles === undefined) return [];
     if (!Array.isArray(roles) || roles.length > MAX_ROLES || !roles.every((r) => typeof r === 'string' && r.length > 0 && r.length <= 64)) {
       throw new SessionError('invalid_request', `roles: expected at most ${MAX_ROLES} non-empty strings of up to 64 characters`);
     }
+    checkStorable(roles, field);
     return [...new Set(roles as string[])];
   }
 
@@ -250,6 +254,7 @@ export function createSessionManager(options: SessionManagerOptions) {
     if (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_ID_LENGTH) {
       throw new SessionError('invalid_request', `userId: expected a non-empty string of up to ${MAX_ID_LENGTH} characters`);
     }
+    checkStorable(userId, 'userId');
     return userId;
   }
 
@@ -316,11 +321,11 @@ export function createSessionManager(options: SessionManagerOptions) {
     const userId = checkedUserId(input.userId);
     const roles = checkedRoles(input.roles);
     const data = checkedData(input.data);
-    const authMethods = checkedRoles(input.authMethods);
+    const authMethods = checkedRoles(input.authMethods, 'authMethods');
     if (input.device !== undefined && (typeof input.device !== 'object' || input.device === null)) {
       throw new SessionError('invalid_request', 'device: expected { userAgent, ip, label }');
     }
-    const device = parseDevice(input.device ?? { userAgent: ctx?.userAgent ?? null, ip: ctx?.ip ?? null });
+    const device = parseDevice(checkedDevice(input.device) ?? { userAgent: ctx?.userAgent ?? null, ip: ctx?.ip ?? null });
     let replaces: string | undefined;
     if (input.replaces) {
       // A replaced session is revoked only when the caller really holds it: a token an attacker
@@ -439,7 +444,7 @@ export function createSessionManager(options: SessionManagerOptions) {
   }
 
   async function update(id: string, patch: { data?: Record<string, unknown>; roles?: string[] }, opts: { expectedVersion?: number } & RequestContext = {}): Promise<Session> {
-    if (typeof id !== 'string' || id.length === 0) throw new SessionError('invalid_request', 'update: expected a session id');
+    if (typeof id !== 'string' || id.length === 0 || !storableText(id)) throw new SessionError('invalid_request', 'update: expected a session id');
     if (typeof patch !== 'object' || patch === null) throw new SessionError('invalid_request', 'update: expected { data?, roles? }');
     const data = patch.data === undefined ? undefined : checkedData(patch.data);
     const roles = patch.roles === undefined ? undefined : checkedRoles(patch.roles);
@@ -494,7 +499,7 @@ export function createSessionManager(options: SessionManagerOptions) {
    * their old `auth_time` until they expire). Audited as `session.reauthenticated`.
    */
   async function reauthenticate(id: string, input: ReauthenticateInput, ctx?: RequestContext): Promise<ReauthenticatedSession> {
-    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) throw new SessionError('invalid_request', 'reauthenticate: expected a session id');
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || !storableText(id)) throw new SessionError('invalid_request', 'reauthenticate: expected a session id');
     if (typeof input !== 'object' || input === null) throw new SessionError('invalid_request', 'reauthenticate: expected { methods }');
     const methods = parseAuthMethods(input.methods, 'methods');
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt += 1) {
@@ -546,7 +551,7 @@ export function createSessionManager(options: SessionManagerOptions) {
   }
 
   async function revoke(id: string, opts: RevokeInput = {}): Promise<boolean> {
-    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) throw new SessionError('invalid_request', 'revoke: expected a session id');
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || !storableText(id)) throw new SessionError('invalid_request', 'revoke: expected a session id');
     const reason = opts.reason ?? 'logout';
     const t = now();
     let record: StoredSession | null;
@@ -565,6 +570,7 @@ export function createSessionManager(options: SessionManagerOptions) {
 
   async function revokeAllForUser(userId: string, opts: RevokeAllInput = {}): Promise<number> {
     checkedUserId(userId);
+    if (opts.except !== undefined) checkStorable(opts.except, 'except');
     const reason = opts.reason ?? 'logout_all';
     const template = event('session.revoked', { id: '', userId }, opts, reason);
     let revoked: StoredSession[];
@@ -589,7 +595,7 @@ export function createSessionManager(options: SessionManagerOptions) {
 
   /** Looks a session up by id (admin views); null when unknown. Not a credential check. */
   async function get(id: string): Promise<Session | null> {
-    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) return null;
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || !storableText(id)) return null;
     try {
       const record = await store.get(id);
       return record ? toSession(record) : null;

@@ -9,6 +9,7 @@ import { openStore } from '../config/store.js';
 import type { ServiceConfig } from '../config/schema.js';
 import { boundedMap } from '../core/bounded-map.js';
 import { SessionError } from '../core/errors.js';
+import { storableText } from '../core/text.js';
 import type { SessionManager } from '../core/manager.js';
 import { errorResponse, warnIfInsecure, type HttpOptions } from '../http/core.js';
 import type { SessionStore } from '../stores/types.js';
@@ -122,6 +123,13 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
     reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff');
     done();
   });
+  // Path and query text reaches the store (ids, user ids, audit filters): NUL and lone surrogates
+  // are refused here as the library refuses them in bodies, the same 400 on every store.
+  app.addHook('preValidation', (request, reply, done) => {
+    const unstorable = firstUnstorable(request.params) ?? firstUnstorable(request.query);
+    if (unstorable === undefined) return done();
+    done(new SessionError('invalid_request', `${unstorable}: must not contain a NUL character or an unpaired UTF-16 surrogate`));
+  });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
@@ -199,6 +207,16 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
   });
   await app.ready();
   return app;
+}
+
+/** The name of the first string value of a params or query object that no store can keep. */
+function firstUnstorable(values: unknown): string | undefined {
+  if (typeof values !== 'object' || values === null) return undefined;
+  for (const [name, value] of Object.entries(values)) {
+    const texts = Array.isArray(value) ? value : [value];
+    if (texts.some((t) => typeof t === 'string' && !storableText(t))) return name;
+  }
+  return undefined;
 }
 
 function readVersion(): string {
