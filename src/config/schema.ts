@@ -236,7 +236,8 @@ const roleMap = () => z.unknown().transform((value, ctx) => {
     return fail(ctx, 'expected an object of provider value to role name(s)');
   }
   if (typeof value !== 'string') return fail(ctx, `expected pairs such as sso-admins=admin,staff=user, got ${describeValue(value)}`);
-  const out: Record<string, string[]> = {};
+  // Keyed by provider values and role names: no prototype, so `constructor` is a name like any other.
+  const out = Object.create(null) as Record<string, string[]>;
   for (const pair of value.split(',')) {
     if (pair.trim() === '') continue;
     const at = pair.lastIndexOf('=');
@@ -269,7 +270,7 @@ const rolePolicies = () => z.unknown().transform((value, ctx) => {
     }
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail(ctx, `expected ${ROLE_POLICY_HINT}`);
-  const out: Record<string, RolePolicyConfig> = {};
+  const out = Object.create(null) as Record<string, RolePolicyConfig>;
   for (const [role, raw] of Object.entries(parsed as Record<string, unknown>)) {
     if (!/^[^\s]{1,64}$/.test(role) || typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail(ctx, `role ${describeValue(role)}: expected ${ROLE_POLICY_HINT}`);
     const entry: RolePolicyConfig = {};

@@ -74,7 +74,13 @@ export function compatSession(layer: SessionLayer, options: CompatOptions) {
 
     function dataOf(b: CompatSession): Record<string, unknown> {
       const data: Record<string, unknown> = {};
-      for (const key of Object.keys(b)) if (!METHOD_NAMES.has(key)) data[key] = b[key];
+      for (const key of Object.keys(b)) {
+        if (METHOD_NAMES.has(key)) continue;
+        // Stored data may hold an own `__proto__` key: assigning it would set the prototype, and
+        // `data.userId` would then read a user id out of it.
+        if (key === '__proto__') Object.defineProperty(data, key, { value: b[key], enumerable: true, writable: true, configurable: true });
+        else data[key] = b[key];
+      }
       return data;
     }
 
