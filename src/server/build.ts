@@ -98,6 +98,21 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
     },
   }) as unknown as ServiceApp;
 
+  // A client that asks first (`Expect: 100-continue`) about a body over the limit gets the 413
+  // JSON instead of `100 Continue` (RFC 9110, 10.1.1): told to send, it would be cut off mid-body.
+  app.server.on('checkContinue', (req, res) => {
+    const length = Number(req.headers['content-length']);
+    if (Number.isFinite(length) && length > BODY_LIMIT) {
+      res.writeHead(413, {
+        'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', connection: 'close',
+        'x-request-id': randomUUID(), 'x-content-type-options': 'nosniff',
+      }).end(JSON.stringify({ error: 'invalid_request', message: `request body larger than ${BODY_LIMIT} bytes` }));
+      return;
+    }
+    res.writeContinue();
+    app.server.emit('request', req, res);
+  });
+
   // A POST without a body but with a JSON content type (common in HTTP clients) is no error.
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
