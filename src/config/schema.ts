@@ -335,6 +335,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('publicUrl', null, "the service's own origin as browsers see it (default http://<host>:<port>)", optionalUrl()),
   spec('allowedOrigins', null, "comma-separated origins whose cookie-authenticated writes pass the CSRF origin check (default: the service's own origin)", origins()),
   spec('rateLimit', '30/1m', 'failed token or key attempts allowed per client IP and window', rateLimit()),
+  spec('eventStreamMaxLifetime', '1h', 'GET /v1/events: a stream ends after this long (the client reconnects, and its credential is checked again)', duration(1000)),
+  spec('eventStreamRecheck', '5s', 'GET /v1/events: how often an open stream checks that its API key or dashboard sign-in is still valid; it ends within this bound after revocation or sign-out', duration(100)),
   spec('sweepInterval', '1m', 'how often expired sessions are deleted from the store (0 turns the sweeper off)', duration(0)),
   spec('shutdownTimeout', '10s', 'longest wait for in-flight requests on SIGTERM/SIGINT', duration(0)),
   spec('logLevel', 'info', 'fatal, error, warn, info, debug, trace or silent', choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const)),
@@ -400,6 +402,10 @@ export interface ServiceConfig {
   /** Empty: the service's own origin only. */
   allowedOrigins: string[];
   rateLimit: { max: number; windowMs: number };
+  /** The longest an event stream stays open. */
+  eventStreamMaxLifetime: number;
+  /** How often an event stream re-checks its credential. */
+  eventStreamRecheck: number;
   sweepInterval: number;
   shutdownTimeout: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

@@ -205,6 +205,7 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
     sessions, store, auth, logger, insecureCookies: config.insecureCookies, adminKeyConfigured: config.adminKey !== null,
     allowedOrigins: config.allowedOrigins.length > 0 ? config.allowedOrigins : config.publicUrl ? [config.publicUrl] : [],
     lifetime: config.absoluteTimeout,
+    eventStreams: { maxLifetime: config.eventStreamMaxLifetime, recheckInterval: config.eventStreamRecheck },
   });
 
   let sweeper: NodeJS.Timeout | null = null;

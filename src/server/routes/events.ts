@@ -19,6 +19,10 @@ export interface EventRouteDeps {
   feed: AuditFeed;
   dashAuth: DashboardAuth;
   logger: { warn(obj: object, msg?: string): void };
+  /** A stream ends after this many milliseconds (the client reconnects and is authenticated again). */
+  maxLifetime: number;
+  /** Every this many milliseconds a stream checks that its credential is still valid, and ends if not. */
+  recheckInterval: number;
 }
 
 export interface EventStreams {
@@ -34,6 +38,12 @@ export interface EventStreams {
  * event after it from the store before the live ones; without it the stream starts at the newest
  * event. Filters `userId`, `sessionId`, `type` as in `/v1/audit`. A comment line every 15 s keeps
  * proxies from timing the stream out.
+ *
+ * A stream is only as good as the credential that opened it: every `recheckInterval` it checks
+ * that the API key (or the dashboard sign-in and its key) is still valid and ends with
+ * `event: error` / `{"error":"token_invalid"}` when not; a dashboard sign-out on this instance
+ * ends that sign-in's streams at once. After `maxLifetime` it ends with `event: end`, and the
+ * client's reconnection is authenticated afresh.
  *
  * @example eventRoutes(app, { feed, dashAuth, logger })
  */
@@ -137,11 +147,36 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): EventSt
 
     const heartbeat = setInterval(() => { if (!closed) res.write(': ping\n\n'); }, HEARTBEAT_MS);
     heartbeat.unref();
+    /** Ends the stream with a last event the client can tell apart from a network failure. */
+    const finish = (event: 'end' | 'error', data: object): void => {
+      if (closed) return;
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      close();
+    };
+    const lifetime = setTimeout(() => finish('end', { reason: 'max_lifetime' }), deps.maxLifetime);
+    lifetime.unref();
+    let checking = false;
+    const recheck = setInterval(() => {
+      if (checking || closed) return;
+      checking = true;
+      // A store that cannot answer cannot vouch for the credential either: the stream ends, and
+      // the client's reconnection is checked in full.
+      deps.dashAuth.stillValid(caller).catch(() => false).then((valid) => {
+        if (!valid) finish('error', { error: 'token_invalid' });
+      }).finally(() => { checking = false; });
+    }, deps.recheckInterval);
+    recheck.unref();
+    const stopSignOut = caller.sessionId === undefined ? () => {} : deps.dashAuth.onSignOut((id) => {
+      if (id === caller.sessionId) finish('error', { error: 'token_invalid' });
+    });
     const unsubscribe = deps.feed.subscribe(() => { void pump(); });
     function close(): void {
       if (closed) return;
       closed = true;
       clearInterval(heartbeat);
+      clearInterval(recheck);
+      clearTimeout(lifetime);
+      stopSignOut();
       if (stallTimer) clearTimeout(stallTimer);
       unsubscribe();
       streams.delete(close);
