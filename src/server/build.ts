@@ -185,7 +185,7 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
     }
     return token;
   };
-  const routeDeps = { sessions, auth, http, metrics, csrfToken };
+  const routeDeps = { sessions, auth, http, metrics, csrfToken, userVisibleData: config.userVisibleData };
   sessionRoutes(app, routeDeps);
   reauthenticateRoutes(app, routeDeps);
   userRoutes(app, routeDeps, store);

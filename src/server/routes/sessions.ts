@@ -8,7 +8,7 @@ import type { ServiceMetrics } from '../metrics.js';
 import { jwtJson, refreshedSchema, setJwtCookies } from './jwt.js';
 import { freshSessionJson, recentAuthBodySchema, validateFreshness } from './reauthenticate.js';
 import {
-  errorResponses, issuedSessionSchema, revokedCountSchema, sessionJson, sessionListSchema, sessionResponseSchema,
+  errorResponses, issuedSessionSchema, revokedCountSchema, sessionJson, sessionListSchema, sessionResponseSchema, userView,
 } from '../schemas.js';
 
 export interface RouteDeps {
@@ -18,6 +18,8 @@ export interface RouteDeps {
   metrics: ServiceMetrics;
   /** The CSRF token of a session (the manager's, remembered). */
   csrfToken(sessionId: string): Promise<string>;
+  /** The keys of `data` a session's own user sees (`userVisibleData`); null or absent: all. */
+  userVisibleData?: readonly string[] | null;
 }
 
 const nullableText = (max: number) => ({ type: ['string', 'null'], maxLength: max });
@@ -125,7 +127,7 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
   }, async (request, reply) => {
     const { session } = await auth.session(request, reply);
     reply.headers(NO_STORE_HEADERS);
-    return { session: freshSessionJson(sessions, session), csrfToken: await deps.csrfToken(session.id) };
+    return { session: userView(freshSessionJson(sessions, session), deps.userVisibleData), csrfToken: await deps.csrfToken(session.id) };
   });
 
   app.post('/v1/sessions/current/renew', {
@@ -144,7 +146,7 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const csrfToken = await deps.csrfToken(renewed.session.id);
     if (caller.source === 'cookie') await setSessionCookies(reply, deps, renewed.token, renewed.session, csrfToken);
     reply.headers(NO_STORE_HEADERS);
-    return { session: sessionJson(renewed.session), token: renewed.token, expiresAt: renewed.expiresAt.toISOString(), csrfToken };
+    return { session: userView(sessionJson(renewed.session), deps.userVisibleData), token: renewed.token, expiresAt: renewed.expiresAt.toISOString(), csrfToken };
   });
 
   app.delete('/v1/sessions/current', {
@@ -169,7 +171,7 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const { session } = await auth.session(request, reply);
     const list = await sessions.listForUser(session.userId);
     reply.headers(NO_STORE_HEADERS);
-    return { sessions: list.map((s) => sessionJson(s, s.id === session.id)) };
+    return { sessions: list.map((s) => userView(sessionJson(s, s.id === session.id), deps.userVisibleData)) };
   });
 
   app.delete('/v1/sessions', {
