@@ -233,4 +233,22 @@ describe('fuzzing the service in-process', () => {
     expect(badEscape.json()).toMatchObject({ error: 'invalid_request' });
     expect(badEscape.headers['x-request-id']).toBeDefined();
   });
+
+  it('user text: prototype names and characters no store keeps, in every text field of a login (issue 18)', async () => {
+    const proto = fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'prototype');
+    const text = fc.oneof(proto, proto.map((n) => `${n}/1 x`), fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }), fc.constantFrom('a\u0000', '\ud800', 'x\udfff'));
+    const body = fc.record({ userId: text, role: text, userAgent: text, label: text, key: text.filter((k) => k !== '__proto__'), value: text });
+    await fuzz('user text in logins', fc.asyncProperty(body, async (b) => {
+      const payload = JSON.stringify({ userId: b.userId, roles: [b.role], device: { userAgent: b.userAgent, label: b.label }, data: { [b.key]: b.value } });
+      const res = await inject('POST', '/v1/sessions', { 'x-api-key': ADMIN_KEY, 'content-type': 'application/json' }, payload);
+      const storable = [b.userId, b.role, b.userAgent, b.label, b.key, b.value].every(storableText);
+      const answer = documented(res, `login ${payload.slice(0, 300)}`, storable ? [201, 400] : [400]) as { token?: string; session?: { userId: string } };
+      if (res.statusCode !== 201) return;
+      // Accepted: the same text comes back, and the session validates and lists.
+      expect(answer.session?.userId).toBe(b.userId);
+      const seen = documented(await inject('POST', '/v1/sessions/validate', { 'x-api-key': ADMIN_KEY, 'content-type': 'application/json' }, JSON.stringify({ token: answer.token })), 'validate', [200]) as { session: { data: Record<string, unknown> } };
+      expect(Object.keys(seen.session.data)).toEqual([b.key]);
+      documented(await inject('GET', '/v1/stats', { 'x-api-key': ADMIN_KEY }), 'stats', [200]);
+    }));
+  }, TIMEOUT);
 });
