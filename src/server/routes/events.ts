@@ -56,7 +56,9 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): EventSt
       summary: 'Live audit events as Server-Sent Events (API key `admin` or the dashboard cookie)',
       description: 'Each event: `id: <seq>` and `data: <audit event JSON>` (the fields of `/v1/audit`). Send `Last-Event-ID` '
         + '(or `?lastEventId=`) to resume after an event: the missed events come first. Without it, the stream starts with the '
-        + 'events written after the request. A `: ping` comment is sent every 15 s.',
+        + 'events written after the request. A `: ping` comment is sent every 15 s. The stream ends with `event: error` '
+        + '(`{"error":"token_invalid"}`) within SESSIONKIT_EVENT_STREAM_RECHECK once its API key is revoked or its dashboard '
+        + 'sign-in ends, and with `event: end` (`{"reason":"max_lifetime"}`) after SESSIONKIT_EVENT_STREAM_MAX_LIFETIME.',
       querystring: {
         type: 'object',
         properties: {
