@@ -27,7 +27,8 @@ export function resolveMasterKey(config: ServiceConfig): ServiceConfig {
   const file = join(dirname(resolve(target.path)), MASTER_KEY_FILE);
   let key: string;
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    // The folder holds the database (with the server secret) and this key: its owner's alone.
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConfigError(`invalid option masterKey: cannot create ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'masterKey');

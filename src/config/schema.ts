@@ -225,6 +225,17 @@ const urlOrPathList = () => z.unknown().transform((value, ctx) => {
   return out;
 });
 
+/** `all` (null), `none` ([]) or comma-separated data keys. */
+const visibleData = () => z.unknown().transform((value, ctx) => {
+  if (value === undefined || value === null || value === 'all') return null;
+  if (value === 'none' || value === '') return [];
+  const keys = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',').map((k) => k.trim()) : null;
+  if (!keys || !keys.every((k) => typeof k === 'string' && /^[^\s,]{1,128}$/.test(k))) {
+    return fail(ctx, `expected all, none or comma-separated data keys, got ${describeValue(value)}`);
+  }
+  return [...new Set(keys as string[])];
+});
+
 /** `provider-value=role` pairs, comma-separated (`sso-admins=admin,staff=user`); a value may repeat. */
 const roleMap = () => z.unknown().transform((value, ctx) => {
   if (value === undefined || value === null || value === '') return null;
@@ -236,7 +247,8 @@ const roleMap = () => z.unknown().transform((value, ctx) => {
     return fail(ctx, 'expected an object of provider value to role name(s)');
   }
   if (typeof value !== 'string') return fail(ctx, `expected pairs such as sso-admins=admin,staff=user, got ${describeValue(value)}`);
-  const out: Record<string, string[]> = {};
+  // Keyed by provider values and role names: no prototype, so `constructor` is a name like any other.
+  const out = Object.create(null) as Record<string, string[]>;
   for (const pair of value.split(',')) {
     if (pair.trim() === '') continue;
     const at = pair.lastIndexOf('=');
@@ -269,7 +281,7 @@ const rolePolicies = () => z.unknown().transform((value, ctx) => {
     }
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail(ctx, `expected ${ROLE_POLICY_HINT}`);
-  const out: Record<string, RolePolicyConfig> = {};
+  const out = Object.create(null) as Record<string, RolePolicyConfig>;
   for (const [role, raw] of Object.entries(parsed as Record<string, unknown>)) {
     if (!/^[^\s]{1,64}$/.test(role) || typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail(ctx, `role ${describeValue(role)}: expected ${ROLE_POLICY_HINT}`);
     const entry: RolePolicyConfig = {};
@@ -335,6 +347,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('publicUrl', null, "the service's own origin as browsers see it (default http://<host>:<port>)", optionalUrl()),
   spec('allowedOrigins', null, "comma-separated origins whose cookie-authenticated writes pass the CSRF origin check (default: the service's own origin)", origins()),
   spec('rateLimit', '30/1m', 'failed token or key attempts allowed per client IP and window', rateLimit()),
+  spec('userVisibleData', 'all', "which keys of a session's data its own user sees (GET /v1/sessions/current, GET /v1/sessions, renew, refresh): all, none, or comma-separated keys; API-key callers always see all of it", visibleData()),
+  spec('eventStreamMaxLifetime', '1h', 'GET /v1/events: a stream ends after this long (the client reconnects, and its credential is checked again)', duration(1000)),
+  spec('eventStreamRecheck', '5s', 'GET /v1/events: how often an open stream checks that its API key or dashboard sign-in is still valid; it ends within this bound after revocation or sign-out', duration(100)),
   spec('sweepInterval', '1m', 'how often expired sessions are deleted from the store (0 turns the sweeper off)', duration(0)),
   spec('shutdownTimeout', '10s', 'longest wait for in-flight requests on SIGTERM/SIGINT', duration(0)),
   spec('logLevel', 'info', 'fatal, error, warn, info, debug, trace or silent', choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const)),
@@ -404,6 +419,12 @@ export interface ServiceConfig {
   /** Empty: the service's own origin only. */
   allowedOrigins: string[];
   rateLimit: { max: number; windowMs: number };
+  /** The keys of `data` a session's own user sees; null: all of it. */
+  userVisibleData: string[] | null;
+  /** The longest an event stream stays open. */
+  eventStreamMaxLifetime: number;
+  /** How often an event stream re-checks its credential. */
+  eventStreamRecheck: number;
   sweepInterval: number;
   shutdownTimeout: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

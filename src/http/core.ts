@@ -117,7 +117,12 @@ export function readCookie(headers: HeaderBag, name: string): string | undefined
  */
 export function extractToken(headers: HeaderBag, opts: HttpOptions): { token: string | null; source: 'cookie' | 'bearer' | null } {
   const cookieToken = readCookie(headers, sessionCookieName(opts)) || null;
-  const bearer = bearerToken(headers);
+  let bearer = bearerToken(headers);
+  // `Bearer` with nothing after it presents no token: missing (401 token_missing), not malformed.
+  if (bearer === '') {
+    if (cookieToken === null) throw new SessionError('token_missing', 'Authorization: Bearer carries no token');
+    bearer = null;
+  }
   if (cookieToken !== null && bearer !== null) {
     throw new SessionError('invalid_request', 'send the session token in the cookie or in Authorization: Bearer, not both');
   }
@@ -126,14 +131,13 @@ export function extractToken(headers: HeaderBag, opts: HttpOptions): { token: st
   return { token: null, source: null };
 }
 
-/** The Bearer credential of `Authorization`, null when there is none (other schemes are not ours). */
+/** The Bearer credential of `Authorization`: null when there is none (other schemes are not ours), '' when it is empty. */
 function bearerToken(headers: HeaderBag): string | null {
   const auth = headerValue(headers, 'authorization');
   if (auth === undefined) return null;
   const match = /^\s*bearer(?:\s+(.*))?$/is.exec(auth);
   if (!match) return null;
   const token = (match[1] ?? '').trim();
-  if (token.length === 0) throw new SessionError('token_malformed', 'Authorization: Bearer carries no token');
   if (token.length > MAX_HEADER_TOKEN) throw new SessionError('token_malformed', 'the session token is too long');
   return token;
 }

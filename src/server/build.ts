@@ -12,6 +12,7 @@ import { openStore } from '../config/store.js';
 import type { ServiceConfig } from '../config/schema.js';
 import { boundedMap } from '../core/bounded-map.js';
 import { SessionError } from '../core/errors.js';
+import { storableText } from '../core/text.js';
 import type { SessionManager } from '../core/manager.js';
 import { errorResponse, warnIfInsecure, type HttpOptions } from '../http/core.js';
 import type { SessionStore } from '../stores/types.js';
@@ -102,6 +103,21 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
     },
   }) as unknown as ServiceApp;
 
+  // A client that asks first (`Expect: 100-continue`) about a body over the limit gets the 413
+  // JSON instead of `100 Continue` (RFC 9110, 10.1.1): told to send, it would be cut off mid-body.
+  app.server.on('checkContinue', (req, res) => {
+    const length = Number(req.headers['content-length']);
+    if (Number.isFinite(length) && length > BODY_LIMIT) {
+      res.writeHead(413, {
+        'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', connection: 'close',
+        'x-request-id': randomUUID(), 'x-content-type-options': 'nosniff',
+      }).end(JSON.stringify({ error: 'invalid_request', message: `request body larger than ${BODY_LIMIT} bytes` }));
+      return;
+    }
+    res.writeContinue();
+    app.server.emit('request', req, res);
+  });
+
   // A POST without a body but with a JSON content type (common in HTTP clients) is no error.
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
@@ -126,6 +142,13 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff');
     done();
+  });
+  // Path and query text reaches the store (ids, user ids, audit filters): NUL and lone surrogates
+  // are refused here as the library refuses them in bodies, the same 400 on every store.
+  app.addHook('preValidation', (request, reply, done) => {
+    const unstorable = firstUnstorable(request.params) ?? firstUnstorable(request.query);
+    if (unstorable === undefined) return done();
+    done(new SessionError('invalid_request', `${unstorable}: must not contain a NUL character or an unpaired UTF-16 surrogate`));
   });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -169,7 +192,7 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
     }
     return token;
   };
-  const routeDeps = { sessions, auth, http, metrics, csrfToken };
+  const routeDeps = { sessions, auth, http, metrics, csrfToken, userVisibleData: config.userVisibleData };
   sessionRoutes(app, routeDeps);
   reauthenticateRoutes(app, routeDeps);
   userRoutes(app, routeDeps, store);
@@ -189,6 +212,7 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
     sessions, store, auth, logger, insecureCookies: config.insecureCookies, adminKeyConfigured: config.adminKey !== null,
     allowedOrigins: config.allowedOrigins.length > 0 ? config.allowedOrigins : config.publicUrl ? [config.publicUrl] : [],
     lifetime: config.absoluteTimeout,
+    eventStreams: { maxLifetime: config.eventStreamMaxLifetime, recheckInterval: config.eventStreamRecheck },
   });
 
   let sweeper: NodeJS.Timeout | null = null;
@@ -214,6 +238,16 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
   });
   await app.ready();
   return app;
+}
+
+/** The name of the first string value of a params or query object that no store can keep. */
+function firstUnstorable(values: unknown): string | undefined {
+  if (typeof values !== 'object' || values === null) return undefined;
+  for (const [name, value] of Object.entries(values)) {
+    const texts = Array.isArray(value) ? value : [value];
+    if (texts.some((t) => typeof t === 'string' && !storableText(t))) return name;
+  }
+  return undefined;
 }
 
 function readVersion(): string {

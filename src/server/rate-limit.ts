@@ -10,49 +10,84 @@ export interface AttemptLimiter {
   /** Records one failed attempt of `ip`. */
   fail(ip: string): Promise<void>;
   close(): Promise<void>;
+  /** IPs counted now (the memory limiter; for tests and metrics). */
+  readonly tracked?: number;
 }
 
 export interface LimitOptions {
   max: number;
   windowMs: number;
   now?: () => number;
+  /** Memory limiter: most IPs counted at once (default 100,000). */
+  maxTracked?: number;
+}
+
+interface AttemptWindow {
+  count: number;
+  resetAt: number;
 }
 
 /**
  * A limiter in this process's memory: right for the memory and SQLite stores (one machine).
- * Expired windows are dropped as the table grows, so a scan of many IPs cannot exhaust memory.
+ *
+ * Memory is bounded and every call is O(1). Every window has the same length, so the windows
+ * opened within one window length can be kept together: two generations, the current one and
+ * the one before. When the current generation is a window length old it becomes the previous
+ * one and the previous one is dropped whole: every window in it had ended (each opened more than
+ * one window length ago). At most `maxTracked` IPs are counted at once: when that many are,
+ * a new IP's failures are not counted until the oldest generation ends, while every IP already
+ * counted (a blocked one too) keeps its count. An attacker with that many addresses is beyond
+ * any per-IP limit; what it must never do is free the IPs already blocked.
  *
  * @example const limiter = memoryLimiter({ max: 30, windowMs: 60_000 })
  */
 export function memoryLimiter(options: LimitOptions): AttemptLimiter {
   const now = options.now ?? Date.now;
-  const windows = new Map<string, { count: number; resetAt: number }>();
-  const prune = (t: number): void => {
-    for (const [ip, w] of windows) if (w.resetAt <= t) windows.delete(ip);
-  };
+  const maxTracked = options.maxTracked ?? 100_000;
+  if (!Number.isInteger(maxTracked) || maxTracked < 1) throw new RangeError('memoryLimiter: maxTracked must be a positive integer');
+  let current = new Map<string, AttemptWindow>();
+  let previous = new Map<string, AttemptWindow>();
+  let currentSince = now();
+
+  /** Moves the generations on; after two window lengths of quiet both are dropped. */
+  function age(t: number): void {
+    if (t - currentSince < options.windowMs) return;
+    previous = t - currentSince < 2 * options.windowMs ? current : new Map();
+    current = new Map();
+    currentSince = t;
+  }
+
+  function find(ip: string, t: number): AttemptWindow | undefined {
+    const w = current.get(ip) ?? previous.get(ip);
+    return w && w.resetAt > t ? w : undefined;
+  }
+
   return {
     blockedFor(ip) {
-      const w = windows.get(ip);
-      if (!w) return 0;
       const t = now();
-      if (w.resetAt <= t) {
-        windows.delete(ip);
-        return 0;
-      }
-      return w.count >= options.max ? w.resetAt - t : 0;
+      age(t);
+      const w = find(ip, t);
+      return w && w.count >= options.max ? w.resetAt - t : 0;
     },
     async fail(ip) {
       const t = now();
-      const w = windows.get(ip);
-      if (w && w.resetAt > t) {
+      age(t);
+      const w = find(ip, t);
+      if (w) {
         w.count += 1;
         return;
       }
-      if (windows.size >= 100_000) prune(t);
-      windows.set(ip, { count: 1, resetAt: t + options.windowMs });
+      // An ended window in the previous generation is replaced by a new one in the current.
+      previous.delete(ip);
+      if (current.size + previous.size >= maxTracked) return;
+      current.set(ip, { count: 1, resetAt: t + options.windowMs });
     },
     async close() {
-      windows.clear();
+      current.clear();
+      previous.clear();
+    },
+    get tracked() {
+      return current.size + previous.size;
     },
   };
 }

@@ -158,6 +158,20 @@ export interface SessionJson {
  *
  * @example reply.send({ session: sessionJson(session) })
  */
+/**
+ * The session as its own user sees it (a session token or refresh token, not an API key): `data`
+ * cut down to the keys of `userVisibleData` (null: all of it, the default). What a backend keeps
+ * in the other keys stays between the backends and the service.
+ *
+ * @example userView(sessionJson(session), ['theme']) // data: { theme: 'dark' } only
+ */
+export function userView(json: SessionJson, visible: readonly string[] | null | undefined): SessionJson {
+  if (visible === null || visible === undefined) return json;
+  const data = json.data as Record<string, unknown>;
+  // fromEntries defines own properties, so even a key named __proto__ stays data.
+  return { ...json, data: Object.fromEntries(visible.filter((k) => Object.hasOwn(data, k)).map((k) => [k, data[k]])) };
+}
+
 export function sessionJson(s: Session, current?: boolean, fresh?: boolean): SessionJson {
   const out: SessionJson = {
     id: s.id, userId: s.userId, roles: s.roles,

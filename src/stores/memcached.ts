@@ -15,7 +15,7 @@ import { exptime, openNode, type CasValue, type MemcachedNode } from './memcache
 import { hashRing, type HashRing } from './memcached/ring.js';
 import { bucketOf, sweepQueue } from './memcached/sweep.js';
 import { parseMemcachedServers } from './memcached/url.js';
-import { compact, decodeIndex, encodeIndex, entriesOf, indexLifetimeEnd, isRevokedEntry, mergeEntry, revokedEntry, type IndexEntry, type UserIndex } from './memcached/user-index.js';
+import { compact, decodeIndex, emptyIndex, encodeIndex, entriesOf, indexLifetimeEnd, isRevokedEntry, mergeEntry, revokedEntry, type IndexEntry, type UserIndex } from './memcached/user-index.js';
 import { decodeRecord, encodeRecord } from './redis/codec.js';
 import { isLive, retentionOf, type CreateOptions, type CreateResult, type RevokeAllOptions, type RevokeOptions, type SessionStore, type StoreChange } from './types.js';
 
@@ -228,7 +228,7 @@ export async function memcachedStore(options: MemcachedStoreOptions): Promise<Me
   /** Reads a user index item and the records of the user's entries (two round trips on one server). */
   const loadUser = async (node: MemcachedNode, tag: string, userId: string): Promise<{ item: CasValue | undefined; index: UserIndex; entries: IndexEntry[]; records: Map<string, string> }> => {
     const item = (await node.gets([indexKey(tag)])).get(indexKey(tag));
-    const index = decodeIndex(item?.value) ?? {};
+    const index = decodeIndex(item?.value) ?? emptyIndex();
     const entries = entriesOf(index, userId);
     const records = await node.get(entries.map((e) => recordKey(tag + e[0])));
     return { item, index, entries, records };

@@ -3,7 +3,7 @@
  * processes on one machine: WAL, `BEGIN IMMEDIATE` for every read-then-write, audit events and
  * change-feed rows written in the transaction of the change they describe.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { SessionError } from '../core/errors.js';
@@ -57,6 +57,20 @@ export interface SqliteSessionStore extends SessionStore {
  * import { sqliteStore } from 'sessionkit/stores/sqlite';
  * const sessions = createSessionManager({ store: sqliteStore({ path: 'data/sessions.db' }) });
  */
+/**
+ * Creates the database's folder (0700) and an empty file (0600) when they do not exist yet: the
+ * database holds the server secret and every session. SQLite gives the `-wal` and `-shm` files
+ * the permissions of the database file. Existing folders and files keep theirs (the operator's).
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
 export function sqliteStore(options: SqliteStoreOptions): SqliteSessionStore {
   if (typeof options !== 'object' || options === null) throw new SessionError('invalid_request', 'sqliteStore: options { path } are required');
   const { path: given, synchronous = 'full', busyTimeout = 5000, pollInterval = 250, changeRetention = 600_000, readCache = 4096 } = options;
@@ -76,7 +90,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteSessionStore {
 
   let db: Database.Database;
   try {
-    if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+    if (!inMemory) createPrivately(path);
     db = new Database(path, { timeout: busyTimeout });
   } catch (err) {
     throw unavailable(err);

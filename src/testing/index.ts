@@ -280,6 +280,47 @@ export function storeSuite(label: string, makeStore: () => Promise<SessionStore>
       expect(await sessions.listForUser('nobody')).toEqual([]);
     });
 
+    it('keeps users, roles, labels and data keys named like Object.prototype\'s members apart from the prototype', async () => {
+      const sessions = manager();
+      const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'];
+      const issued: { token: string; session: { id: string } }[] = [];
+      for (const name of names) {
+        // JSON.parse makes `__proto__` an own key, as a parsed request body would.
+        const data = JSON.parse(`{${JSON.stringify(name)}:${JSON.stringify(name)}}`) as Record<string, unknown>;
+        issued.push(await sessions.create({ userId: name, roles: [name], device: { userAgent: `${name}/1 x`, label: name }, data }));
+      }
+      for (const [i, name] of names.entries()) {
+        const { token, session } = issued[i] as (typeof issued)[number];
+        const seen = await sessions.validate(token);
+        expect([seen.userId, seen.roles, seen.device.label, Object.keys(seen.data), Object.getPrototypeOf(seen.data)]).toEqual([name, [name], name, [name], Object.prototype]);
+        expect((await sessions.listForUser(name)).map((s) => s.id)).toEqual([session.id]);
+      }
+      expect(await sessions.revokeAllForUser('__proto__')).toBe(1);
+      await expectCode(sessions.validate((issued[0] as (typeof issued)[number]).token), 'session_revoked');
+      await sessions.validate((issued[1] as (typeof issued)[number]).token);
+    });
+
+    it('refuses NUL and unpaired surrogates in any text with invalid_request, before the store', async () => {
+      const sessions = manager();
+      const { session } = await sessions.create({ userId: 'text-owner' });
+      for (const bad of ['a\u0000b', '\ud800', 'x\udc00y', '\udbff']) {
+        for (const input of [{ userId: bad }, { userId: 'u', roles: [bad] }, { userId: 'u', device: { userAgent: bad } }, { userId: 'u', device: { label: bad } },
+          { userId: 'u', data: { note: bad } }, { userId: 'u', data: { [bad]: 1 } }, { userId: 'u', data: { list: [{ deep: bad }] } }, { userId: 'u', authMethods: [bad] }]) {
+          await expectCode(sessions.create(input), 'invalid_request');
+        }
+        await expectCode(sessions.revoke(bad), 'invalid_request');
+        await expectCode(sessions.listForUser(bad), 'invalid_request');
+        await expectCode(sessions.revokeAllForUser(bad), 'invalid_request');
+        await expectCode(sessions.revokeAllForUser('text-owner', { except: bad }), 'invalid_request');
+        await expectCode(sessions.update(session.id, { data: { v: bad } }), 'invalid_request');
+        expect(await sessions.get(bad)).toBeNull();
+      }
+      // Paired surrogates (an emoji) are ordinary text.
+      expect((await sessions.create({ userId: 'emoji-\ud83d\ude00', data: { e: '\ud83d\ude00' } })).session.userId).toBe('emoji-\ud83d\ude00');
+      await expectCode(sessions.create({ userId: 'u', device: { ip: 'not an address' } }), 'invalid_request');
+      expect((await sessions.create({ userId: 'u', device: { ip: '2001:db8::1' } })).session.device.ip).toBe('2001:db8::1');
+    });
+
     it('evicts the oldest session past maxSessionsPerUser', async () => {
       const sessions = manager({ maxSessionsPerUser: 2 });
       const a = await sessions.create({ userId: 'u' });

@@ -3,8 +3,10 @@
 // (Cookie, Authorization, X-API-Key, X-Forwarded-For, User-Agent, Origin, X-CSRF-Token,
 // X-Request-Id). Properties: every answer is a success or a documented 4xx (never a 5xx), and a
 // session is only ever answered for its own token.
+import { isIP } from 'node:net';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { storableText } from '../../src/core/text.js';
 import { extractToken } from '../../src/http/core.js';
 import { ADMIN_KEY, anyText, documented, forwardedFor, fuzz, fuzzService, mutated, TIMEOUT, tokenLike, userAgent, type FuzzService } from './harness.js';
 
@@ -182,11 +184,13 @@ describe('fuzzing the service in-process', () => {
   it('X-Forwarded-For, User-Agent and X-Request-Id on logins and validations', async () => {
     const headers = fc.record({ 'x-forwarded-for': forwardedFor, 'user-agent': userAgent, 'x-request-id': fc.oneof(anyText(200), fc.uuid(), fc.stringMatching(/^[A-Za-z0-9._:@/+=-]{1,128}$/)) }, { requiredKeys: [] });
     await fuzz('X-Forwarded-For, User-Agent, X-Request-Id', fc.asyncProperty(headers, fc.boolean(), async (h, login) => {
+      const device = { userAgent: h['user-agent']?.slice(0, 4096) ?? null, ip: h['x-forwarded-for']?.slice(0, 256) ?? null };
       const res = login
-        ? await inject('POST', '/v1/sessions', { ...h, 'x-api-key': ADMIN_KEY, 'content-type': 'application/json' },
-          JSON.stringify({ userId: 'fuzz-svc-headers', device: { userAgent: h['user-agent']?.slice(0, 4096) ?? null, ip: h['x-forwarded-for']?.slice(0, 256) ?? null } }))
+        ? await inject('POST', '/v1/sessions', { ...h, 'x-api-key': ADMIN_KEY, 'content-type': 'application/json' }, JSON.stringify({ userId: 'fuzz-svc-headers', device }))
         : await inject('GET', '/v1/sessions/current', { ...h, authorization: `Bearer ${alice.token}` });
-      documented(res, `${login ? 'login' : 'current'} ${JSON.stringify(h).slice(0, 300)}`, [login ? 201 : 200]);
+      // A device whose ip is no IP address, or whose text no store can keep, is refused (issue 18).
+      const acceptable = (device.ip === null || device.ip === '' || isIP(device.ip) !== 0) && (device.userAgent === null || storableText(device.userAgent));
+      documented(res, `${login ? 'login' : 'current'} ${JSON.stringify(h).slice(0, 300)}`, [login ? (acceptable ? 201 : 400) : 200]);
       const given = h['x-request-id'];
       const echoed = String(res.headers['x-request-id']);
       if (given !== undefined && /^[A-Za-z0-9._:@/+=-]{1,128}$/.test(given)) expect(echoed).toBe(given);
@@ -229,4 +233,22 @@ describe('fuzzing the service in-process', () => {
     expect(badEscape.json()).toMatchObject({ error: 'invalid_request' });
     expect(badEscape.headers['x-request-id']).toBeDefined();
   });
+
+  it('user text: prototype names and characters no store keeps, in every text field of a login (issue 18)', async () => {
+    const proto = fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'prototype');
+    const text = fc.oneof(proto, proto.map((n) => `${n}/1 x`), fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }), fc.constantFrom('a\u0000', '\ud800', 'x\udfff'));
+    const body = fc.record({ userId: text, role: text, userAgent: text, label: text, key: text.filter((k) => k !== '__proto__'), value: text });
+    await fuzz('user text in logins', fc.asyncProperty(body, async (b) => {
+      const payload = JSON.stringify({ userId: b.userId, roles: [b.role], device: { userAgent: b.userAgent, label: b.label }, data: { [b.key]: b.value } });
+      const res = await inject('POST', '/v1/sessions', { 'x-api-key': ADMIN_KEY, 'content-type': 'application/json' }, payload);
+      const storable = [b.userId, b.role, b.userAgent, b.label, b.key, b.value].every(storableText);
+      const answer = documented(res, `login ${payload.slice(0, 300)}`, storable ? [201, 400] : [400]) as { token?: string; session?: { userId: string } };
+      if (res.statusCode !== 201) return;
+      // Accepted: the same text comes back, and the session validates and lists.
+      expect(answer.session?.userId).toBe(b.userId);
+      const seen = documented(await inject('POST', '/v1/sessions/validate', { 'x-api-key': ADMIN_KEY, 'content-type': 'application/json' }, JSON.stringify({ token: answer.token })), 'validate', [200]) as { session: { data: Record<string, unknown> } };
+      expect(Object.keys(seen.session.data)).toEqual([b.key]);
+      documented(await inject('GET', '/v1/stats', { 'x-api-key': ADMIN_KEY }), 'stats', [200]);
+    }));
+  }, TIMEOUT);
 });

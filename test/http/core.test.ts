@@ -33,7 +33,10 @@ describe('http core', () => {
     expect(extractToken({ cookie: '__Host-sessionkit=' }, {})).toEqual({ token: null, source: null });
     expect(() => extractToken({ cookie: `__Host-sessionkit=${TOKEN}`, authorization: `Bearer ${TOKEN}` }, {}))
       .toThrow(expect.objectContaining({ code: 'invalid_request' }));
-    expect(() => extractToken({ authorization: 'Bearer ' }, {})).toThrow(expect.objectContaining({ code: 'token_malformed' }));
+    // An empty Bearer presents no token (issue 18): missing, not malformed; a cookie beside it is used.
+    expect(() => extractToken({ authorization: 'Bearer ' }, {})).toThrow(expect.objectContaining({ code: 'token_missing' }));
+    expect(() => extractToken({ authorization: 'Bearer' }, {})).toThrow(expect.objectContaining({ code: 'token_missing' }));
+    expect(extractToken({ cookie: `__Host-sessionkit=${TOKEN}`, authorization: 'Bearer  ' }, {})).toEqual({ token: TOKEN, source: 'cookie' });
   });
 
   it('caps the cookie Max-Age at the absolute lifetime and expires both cookies on clear', () => {

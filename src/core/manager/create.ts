@@ -2,6 +2,7 @@
 import { formatOpaqueToken, hashesEqual, hashSecret } from '../../tokens/opaque.js';
 import { parseDevice } from '../device.js';
 import { SessionError, storeFailure } from '../errors.js';
+import { checkedDevice } from '../text.js';
 import type { IssuedJwtSession } from '../jwt/sessions.js';
 import type { RequestContext, StoredSession } from '../types.js';
 import type { ManagerContext } from './context.js';
@@ -44,11 +45,11 @@ export function createOperation(ctx: ManagerContext) {
     const userId = checkedUserId(input.userId);
     const roles = checkedRoles(input.roles);
     const data = checkedData(input.data, ctx.maxDataBytes);
-    const authMethods = checkedRoles(input.authMethods);
+    const authMethods = checkedRoles(input.authMethods, 'authMethods');
     if (input.device !== undefined && (typeof input.device !== 'object' || input.device === null)) {
       throw new SessionError('invalid_request', 'device: expected { userAgent, ip, label }');
     }
-    const device = parseDevice(input.device ?? { userAgent: rc?.userAgent ?? null, ip: rc?.ip ?? null });
+    const device = parseDevice(checkedDevice(input.device) ?? { userAgent: rc?.userAgent ?? null, ip: rc?.ip ?? null });
     const replaces = input.replaces ? await replacedSessionId(input.replaces) : undefined;
     const t = now();
     const policy = resolvePolicy(roles);

@@ -2,6 +2,7 @@
 import { SessionError, storeFailure } from '../errors.js';
 import type { Session, StoredSession } from '../types.js';
 import type { ManagerContext } from './context.js';
+import { checkStorable } from '../text.js';
 import { checkedUserId, isSessionId } from './inputs.js';
 import { toSession } from './session-view.js';
 import type { RevokeAllInput, RevokeInput } from './types.js';
@@ -35,6 +36,7 @@ export function revocationOperations(ctx: ManagerContext) {
 
   async function revokeAllForUser(userId: string, opts: RevokeAllInput = {}): Promise<number> {
     checkedUserId(userId);
+    if (opts.except !== undefined) checkStorable(opts.except, 'except');
     const reason = opts.reason ?? 'logout_all';
     const template = ctx.event('session.revoked', { id: '', userId }, opts, reason);
     let revoked: StoredSession[];

@@ -5,6 +5,7 @@ import { parseAuthMethods, parseRecentAuth, requirementFor, type FreshnessRequir
 import { rotatedRecord } from '../jwt/refresh-family.js';
 import type { RequestContext, Session, StoredSession } from '../types.js';
 import type { ManagerContext } from './context.js';
+import { storableText } from '../text.js';
 import { CAS_ATTEMPTS, checkedData, checkedRoles, isSessionId } from './inputs.js';
 import { toSession } from './session-view.js';
 import type { ReauthenticatedSession, ReauthenticateInput } from './types.js';
@@ -50,7 +51,7 @@ export function updateOperations(ctx: ManagerContext) {
   }
 
   async function update(id: string, patch: { data?: Record<string, unknown>; roles?: string[] }, opts: { expectedVersion?: number } & RequestContext = {}): Promise<Session> {
-    if (typeof id !== 'string' || id.length === 0) throw new SessionError('invalid_request', 'update: expected a session id');
+    if (typeof id !== 'string' || id.length === 0 || !storableText(id)) throw new SessionError('invalid_request', 'update: expected a session id');
     if (typeof patch !== 'object' || patch === null) throw new SessionError('invalid_request', 'update: expected { data?, roles? }');
     const data = patch.data === undefined ? undefined : checkedData(patch.data, ctx.maxDataBytes);
     const roles = patch.roles === undefined ? undefined : checkedRoles(patch.roles);

@@ -153,12 +153,36 @@ export function dashboardAuth(options: DashboardAuthOptions) {
     return { via: 'dashboard', keyId: record.keyId, actor: `dashboard:apikey:${record.keyId}`, sessionId: record.id };
   }
 
+  const signOutListeners = new Set<(sessionId: string) => void>();
+
   /** Signs out: deletes the record and clears the cookie (needs the CSRF token, like every write). */
   async function logout(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const caller = await admin(request);
-    if (caller.sessionId) await store.deleteRecord(KIND, caller.sessionId);
+    if (caller.sessionId) {
+      await store.deleteRecord(KIND, caller.sessionId);
+      for (const listener of signOutListeners) listener(caller.sessionId);
+    }
     reply.header('set-cookie', cookie('', 0));
   }
 
-  return { login, logout, admin, current, csrfToken, cookieName };
+  /** Calls `listener` with the id of each dashboard session signed out here; returns the unsubscribe. */
+  function onSignOut(listener: (sessionId: string) => void): () => void {
+    signOutListeners.add(listener);
+    return () => signOutListeners.delete(listener);
+  }
+
+  /**
+   * Whether the credential behind an admin request still holds: the API key still exists with the
+   * admin scope; for a dashboard sign-in, also its record (not signed out, not expired). For
+   * long-lived responses (`/v1/events`), which re-check it while they stream.
+   */
+  async function stillValid(caller: AdminCaller): Promise<boolean> {
+    if (caller.via === 'dashboard') {
+      const record = await store.getRecord<DashboardSessionRecord>(KIND, caller.sessionId as string);
+      if (!record || record.expiresAt <= sessions.now()) return false;
+    }
+    return keyStillAdmin(caller.keyId);
+  }
+
+  return { login, logout, admin, current, csrfToken, cookieName, stillValid, onSignOut };
 }

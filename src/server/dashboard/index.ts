@@ -26,6 +26,8 @@ export interface MonitoringDeps {
   lifetime: number;
   /** How often the store is polled for new events while someone watches. Default 300 ms. */
   pollInterval?: number;
+  /** `/v1/events`: the longest a stream lives, and how often it re-checks its credential. */
+  eventStreams: { maxLifetime: number; recheckInterval: number };
 }
 
 /**
@@ -45,7 +47,7 @@ export function monitoringRoutes(app: FastifyInstance, deps: MonitoringDeps): vo
     store: deps.store, sessions: deps.sessions, auth: deps.auth, insecureCookies: deps.insecureCookies,
     adminKeyConfigured: deps.adminKeyConfigured, allowedOrigins: deps.allowedOrigins,
   });
-  const streams = eventRoutes(app, { feed, dashAuth, logger: deps.logger });
+  const streams = eventRoutes(app, { feed, dashAuth, logger: deps.logger, ...deps.eventStreams });
   statsRoutes(app, { stats, dashAuth, sessions: deps.sessions });
   dashboardRoutes(app, { sessions: deps.sessions, auth: deps.auth, dashAuth });
   app.addHook('preClose', (done) => {

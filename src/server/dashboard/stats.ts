@@ -260,12 +260,17 @@ export function dashboardStats(options: StatsOptions) {
       if (i < 0 || i >= CHART_MINUTES) continue;
       for (const name of Object.keys(SERIES) as SeriesName[]) (series[name] as number[])[i] = counts[name];
     }
-    const devices = { type: {} as Record<string, number>, browser: {} as Record<string, number>, os: {} as Record<string, number> };
+    // The names come from the user agent (user-controlled): counted in maps, never as keys of a
+    // plain object, where `constructor` or `__proto__` would read or set the prototype's.
+    const type = new Map<string, number>();
+    const browser = new Map<string, number>();
+    const os = new Map<string, number>();
     for (const entry of live.values()) {
-      devices.type[entry.type] = (devices.type[entry.type] ?? 0) + 1;
-      devices.browser[entry.browser] = (devices.browser[entry.browser] ?? 0) + 1;
-      devices.os[entry.os] = (devices.os[entry.os] ?? 0) + 1;
+      type.set(entry.type, (type.get(entry.type) ?? 0) + 1);
+      browser.set(entry.browser, (browser.get(entry.browser) ?? 0) + 1);
+      os.set(entry.os, (os.get(entry.os) ?? 0) + 1);
     }
+    const devices = { type: countsObject(type), browser: countsObject(browser), os: countsObject(os) };
     return {
       at: new Date(t).toISOString(), activeSessions: live.size, complete: complete && !overflow,
       perMinute: { start: new Date(first * MINUTE).toISOString(), minutes: CHART_MINUTES, series },
@@ -279,6 +284,13 @@ export function dashboardStats(options: StatsOptions) {
   }
 
   return { snapshot, close: reset };
+}
+
+/** Counts as a JSON object without a prototype, so any name (even `__proto__`) is an own key. */
+function countsObject(counts: Map<string, number>): Record<string, number> {
+  const out = Object.create(null) as Record<string, number>;
+  for (const [name, n] of counts) out[name] = n;
+  return out;
 }
 
 export type DashboardStatsModel = ReturnType<typeof dashboardStats>;

@@ -19,6 +19,10 @@ export interface EventRouteDeps {
   feed: AuditFeed;
   dashAuth: DashboardAuth;
   logger: { warn(obj: object, msg?: string): void };
+  /** A stream ends after this many milliseconds (the client reconnects and is authenticated again). */
+  maxLifetime: number;
+  /** Every this many milliseconds a stream checks that its credential is still valid, and ends if not. */
+  recheckInterval: number;
 }
 
 export interface EventStreams {
@@ -35,6 +39,12 @@ export interface EventStreams {
  * event. Filters `userId`, `sessionId`, `type` as in `/v1/audit`. A comment line every 15 s keeps
  * proxies from timing the stream out.
  *
+ * A stream is only as good as the credential that opened it: every `recheckInterval` it checks
+ * that the API key (or the dashboard sign-in and its key) is still valid and ends with
+ * `event: error` / `{"error":"token_invalid"}` when not; a dashboard sign-out on this instance
+ * ends that sign-in's streams at once. After `maxLifetime` it ends with `event: end`, and the
+ * client's reconnection is authenticated afresh.
+ *
  * @example eventRoutes(app, { feed, dashAuth, logger })
  */
 export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): EventStreams {
@@ -46,7 +56,9 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): EventSt
       summary: 'Live audit events as Server-Sent Events (API key `admin` or the dashboard cookie)',
       description: 'Each event: `id: <seq>` and `data: <audit event JSON>` (the fields of `/v1/audit`). Send `Last-Event-ID` '
         + '(or `?lastEventId=`) to resume after an event: the missed events come first. Without it, the stream starts with the '
-        + 'events written after the request. A `: ping` comment is sent every 15 s.',
+        + 'events written after the request. A `: ping` comment is sent every 15 s. The stream ends with `event: error` '
+        + '(`{"error":"token_invalid"}`) within SESSIONKIT_EVENT_STREAM_RECHECK once its API key is revoked or its dashboard '
+        + 'sign-in ends, and with `event: end` (`{"reason":"max_lifetime"}`) after SESSIONKIT_EVENT_STREAM_MAX_LIFETIME.',
       querystring: {
         type: 'object',
         properties: {
@@ -137,11 +149,36 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): EventSt
 
     const heartbeat = setInterval(() => { if (!closed) res.write(': ping\n\n'); }, HEARTBEAT_MS);
     heartbeat.unref();
+    /** Ends the stream with a last event the client can tell apart from a network failure. */
+    const finish = (event: 'end' | 'error', data: object): void => {
+      if (closed) return;
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      close();
+    };
+    const lifetime = setTimeout(() => finish('end', { reason: 'max_lifetime' }), deps.maxLifetime);
+    lifetime.unref();
+    let checking = false;
+    const recheck = setInterval(() => {
+      if (checking || closed) return;
+      checking = true;
+      // A store that cannot answer cannot vouch for the credential either: the stream ends, and
+      // the client's reconnection is checked in full.
+      deps.dashAuth.stillValid(caller).catch(() => false).then((valid) => {
+        if (!valid) finish('error', { error: 'token_invalid' });
+      }).finally(() => { checking = false; });
+    }, deps.recheckInterval);
+    recheck.unref();
+    const stopSignOut = caller.sessionId === undefined ? () => {} : deps.dashAuth.onSignOut((id) => {
+      if (id === caller.sessionId) finish('error', { error: 'token_invalid' });
+    });
     const unsubscribe = deps.feed.subscribe(() => { void pump(); });
     function close(): void {
       if (closed) return;
       closed = true;
       clearInterval(heartbeat);
+      clearInterval(recheck);
+      clearTimeout(lifetime);
+      stopSignOut();
       if (stallTimer) clearTimeout(stallTimer);
       unsubscribe();
       streams.delete(close);

@@ -6,7 +6,7 @@ import { checkOrigin, clearSessionCookies, CSRF_HEADER, csrfCookie, headerValue,
 import { refreshTokenParser } from '../../tokens/refresh.js';
 import { tokenFingerprint } from '../../tokens/opaque.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errorResponses, sessionJson, sessionSchema } from '../schemas.js';
+import { errorResponses, sessionJson, sessionSchema, userView, type SessionJson } from '../schemas.js';
 import type { RouteDeps } from './sessions.js';
 
 const time = { type: 'string', format: 'date-time' } as const;
@@ -119,6 +119,8 @@ export function jwtRoutes(app: FastifyInstance, deps: RouteDeps, options: { allo
       throw err;
     }
     const body = await jwtJson(deps, issued);
+    // The caller is the session's own user (its refresh token), not a backend.
+    body.session = userView(body.session as SessionJson, deps.userVisibleData);
     reply.headers(NO_STORE_HEADERS);
     if (fromCookie === undefined) return body;
     // A cookie caller is a page: the tokens stay in the HttpOnly cookies, out of reach of its scripts.

@@ -8,7 +8,7 @@ import type { ServiceMetrics } from '../metrics.js';
 import { jwtJson, refreshedSchema, setJwtCookies } from './jwt.js';
 import { freshSessionJson, recentAuthBodySchema, validateFreshness } from './reauthenticate.js';
 import {
-  cookieIssuedSessionSchema, errorResponses, issuedSessionSchema, revokedCountSchema, sessionJson, sessionListSchema, sessionResponseSchema,
+  cookieIssuedSessionSchema, errorResponses, issuedSessionSchema, revokedCountSchema, sessionJson, sessionListSchema, sessionResponseSchema, userView,
 } from '../schemas.js';
 
 export interface RouteDeps {
@@ -18,6 +18,8 @@ export interface RouteDeps {
   metrics: ServiceMetrics;
   /** The CSRF token of a session (the manager's, remembered). */
   csrfToken(sessionId: string): Promise<string>;
+  /** The keys of `data` a session's own user sees (`userVisibleData`); null or absent: all. */
+  userVisibleData?: readonly string[] | null;
 }
 
 const nullableText = (max: number) => ({ type: ['string', 'null'], maxLength: max });
@@ -125,7 +127,7 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
   }, async (request, reply) => {
     const { session } = await auth.session(request, reply);
     reply.headers(NO_STORE_HEADERS);
-    return { session: freshSessionJson(sessions, session), csrfToken: await deps.csrfToken(session.id) };
+    return { session: userView(freshSessionJson(sessions, session), deps.userVisibleData), csrfToken: await deps.csrfToken(session.id) };
   });
 
   app.post('/v1/sessions/current/renew', {
@@ -143,7 +145,7 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const renewed = await sessions.renew(caller.token, auth.context(request));
     const csrfToken = await deps.csrfToken(renewed.session.id);
     reply.headers(NO_STORE_HEADERS);
-    const answer = { session: sessionJson(renewed.session), expiresAt: renewed.expiresAt.toISOString(), csrfToken };
+    const answer = { session: userView(sessionJson(renewed.session), deps.userVisibleData), expiresAt: renewed.expiresAt.toISOString(), csrfToken };
     // A cookie caller is a page: its scripts must not read the token the HttpOnly cookie hides.
     if (caller.source === 'cookie') {
       await setSessionCookies(reply, deps, renewed.token, renewed.session, csrfToken);
@@ -174,7 +176,7 @@ export function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const { session } = await auth.session(request, reply);
     const list = await sessions.listForUser(session.userId);
     reply.headers(NO_STORE_HEADERS);
-    return { sessions: list.map((s) => sessionJson(s, s.id === session.id)) };
+    return { sessions: list.map((s) => userView(sessionJson(s, s.id === session.id), deps.userVisibleData)) };
   });
 
   app.delete('/v1/sessions', {

@@ -19,10 +19,18 @@ export function decodeIndex(raw: string | undefined): UserIndex | null {
   if (raw === undefined) return null;
   try {
     const parsed = JSON.parse(raw) as unknown;
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed as UserIndex : null;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
+    // Keyed by user ids (user-controlled): no prototype, so `__proto__` or `constructor` are
+    // users like any other, not Object.prototype's members.
+    return Object.assign(emptyIndex(), parsed) as UserIndex;
   } catch {
     return null;
   }
+}
+
+/** An index of nobody (without a prototype: its keys are user ids). */
+export function emptyIndex(): UserIndex {
+  return Object.create(null) as UserIndex;
 }
 
 export function encodeIndex(index: UserIndex): string {
