@@ -50,7 +50,7 @@ export function createManagerFromConfig(config: ServiceConfig, store: SessionSto
     ...(config.masterKey !== null ? { masterKey: config.masterKey } : {}),
     jwt: {
       issuer: config.jwtIssuer, audience: config.jwtAudience, algorithm: config.jwtAlgorithm,
-      accessTokenTtl: config.accessTokenTtl, rotateEvery: config.keyRotationInterval ?? false,
+      accessTokenTtl: config.accessTokenTtl, rotateEvery: config.keyRotationInterval ?? false, keyPropagation: config.keyPropagation,
     },
     checkRevocation: config.checkRevocation,
     revocationStaleness: config.revocationStaleness,

@@ -337,6 +337,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('jwtAlgorithm', 'EdDSA', 'signing algorithm of new JWT keys: EdDSA, ES256, RS256 or HS256', choice(['EdDSA', 'ES256', 'RS256', 'HS256'] as const)),
   spec('accessTokenTtl', '5m', 'lifetime of JWT access tokens (1s to 1d)', duration(1000)),
   spec('keyRotationInterval', '7d', 'rotate the JWT signing key this often (off: only by POST /v1/keys/rotate)', optionalDuration()),
+  spec('keyPropagation', '2m', 'how long a rotated-in JWT key is published in the JWKS before it signs (longer than the JWKS max-age of 60s, so caching verifiers have it first)', duration(0)),
   spec('checkRevocation', 'always', 'how the service validates JWT access tokens: always (a store read: the stored session, revocations seen at once; the default, since the service is the stateful authority), cached (bounded by revocationStaleness; answers the session as the token describes it) or never', choice(['always', 'cached', 'never'] as const)),
   spec('revocationStaleness', '1s', 'with checkRevocation cached: the longest a revocation may go unnoticed (at most 60s)', duration(0)),
   spec('refreshGrace', '10s', 'how long a just-rotated refresh token still yields the same new pair (concurrent tabs)', duration(0)),
@@ -406,6 +407,8 @@ export interface ServiceConfig {
   accessTokenTtl: number;
   /** Null: no automatic rotation. */
   keyRotationInterval: number | null;
+  /** How long a rotated-in key is published before it signs. */
+  keyPropagation: number;
   checkRevocation: 'always' | 'cached' | 'never';
   revocationStaleness: number;
   refreshGrace: number;

@@ -86,9 +86,12 @@ export async function startServer(given: ServiceConfig): Promise<RunningServer> 
  * restart with another `SESSIONKIT_MASTER_KEY`, or instances configured differently): a
  * configuration error (exit 2, one line naming the key), not a 503 at the first JWT login.
  */
-async function checkSigningKeys(sessions: { keys: { check(): Promise<void> } }): Promise<void> {
+async function checkSigningKeys(sessions: { keys: { check(): Promise<void>; ensure(): Promise<void> } }): Promise<void> {
   try {
     await sessions.keys.check();
+    // The first key is created and published now, before a client can ask for a token: the JWKS
+    // is never empty once the service is up.
+    await sessions.keys.ensure();
   } catch (err) {
     if (isSessionError(err, 'invalid_request')) throw new ConfigError(`invalid ${err.message}`, 'masterKey');
     throw err;

@@ -590,8 +590,10 @@ export function storeSuite(label: string, makeStore: () => Promise<SessionStore>
     });
 
     it('shares one key ring between managers on the store, across a rotation', async () => {
-      const a = jwtManager();
-      const b = jwtManager();
+      // No propagation window: the new key signs at once (the window itself is tested in test/jwt).
+      const jwt = { issuer: 'https://conformance.test', audience: 'conformance', keyPropagation: 0 };
+      const a = jwtManager({ jwt });
+      const b = jwtManager({ jwt });
       const before = await a.create({ userId: 'u', tokenType: 'jwt' });
       await b.validate(before.accessToken);
       const { kid } = await b.keys.rotate();

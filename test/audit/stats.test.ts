@@ -99,6 +99,8 @@ describe('GET /v1/stats', () => {
     // The signing keys, with their state.
     const { kid } = (await call('POST', '/v1/keys/rotate')).body as { kid: string };
     const second = ((await call('POST', '/v1/keys/rotate')).body as { kid: string }).kid;
+    expect((await stats()).signingKeys.find((k) => k.kid === second)).toMatchObject({ state: 'pending' });
+    clock.now += 120_000; // past keyPropagation (default 2m): the newest key signs
     const keys = (await stats()).signingKeys;
     expect(keys.find((k) => k.kid === second)).toMatchObject({ state: 'active' });
     expect(keys.find((k) => k.kid === kid)).toMatchObject({ state: 'verify-only' });

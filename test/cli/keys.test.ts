@@ -58,13 +58,17 @@ describe('sessionkit keys', () => {
     const { kid: kid1 } = JSON.parse(first.stdout) as { kid: string };
     const second = await cli(['keys', 'rotate'], store);
     expect(second.code).toBe(0);
-    const kid2 = /^new active signing key (\S+)$/m.exec(second.stdout)?.[1];
+    const kid2 = /^new signing key (\S+), published now, signing from \S+$/m.exec(second.stdout)?.[1];
     expect(second.stdout).toContain(`still verifying (until their tokens expire): ${kid1}`);
     const ring = JSON.parse((await cli(['keys', 'signing', '--json'], store)).stdout) as { keys: Array<{ kid: string; state: string }> };
-    expect(ring.keys.find((k) => k.kid === kid1)?.state).toBe('verify-only');
-    expect(ring.keys.find((k) => k.kid === kid2)?.state).toBe('active');
+    // The new key is published but waits out keyPropagation; the first one keeps signing.
+    expect(ring.keys.find((k) => k.kid === kid1)?.state).toBe('active');
+    expect(ring.keys.find((k) => k.kid === kid2)?.state).toBe('pending');
     expect(JSON.stringify(ring)).not.toMatch(/privateKey|"d":/);
+    // Retiring the signing key (leaked) activates the pending one at once.
     expect(await cli(['keys', 'retire', kid1], store)).toMatchObject({ code: 0, stdout: `retired signing key ${kid1}\n` });
+    const after = JSON.parse((await cli(['keys', 'signing', '--json'], store)).stdout) as { keys: Array<{ kid: string; state: string }> };
+    expect(after.keys.find((k) => k.kid === kid2)?.state).toBe('active');
     expect(await cli(['keys', 'retire', 'no-such-kid'], store)).toMatchObject({ code: 1, stderr: 'sessionkit: keys retire: no signing key with kid no-such-kid\n' });
     const audit = await cli(['audit', 'tail', '--once', '--json', '--type', 'keys.rotated'], store);
     expect(audit.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(2);

@@ -7,8 +7,9 @@ import { AUDIENCE, ISSUER, expectCode, setup } from './helpers.js';
 
 describe('interop with jose', () => {
   it('verifies our tokens with jose against our JWKS, before and after a rotation', async () => {
-    // jose checks exp/iat against the real clock, so this manager runs on it too.
-    const { sessions } = setup({ now: Date.now });
+    // jose checks exp/iat against the real clock, so this manager runs on it too; the new key
+    // signs at once (no propagation window: the JWKS here is read after the rotation).
+    const { sessions } = setup({ now: Date.now, jwt: { issuer: ISSUER, audience: AUDIENCE, keyPropagation: 0 } });
     const before = await sessions.create({ userId: 'alice', roles: ['user'], tokenType: 'jwt' });
     const options = { issuer: ISSUER, audience: AUDIENCE, typ: 'at+jwt', algorithms: ['EdDSA'] };
     const first = await jwtVerify(before.accessToken, createLocalJWKSet(await sessions.keys.jwks()), options);

@@ -10,7 +10,7 @@ const kidOf = (token: string): string => decode(token).header.kid as string;
 
 describe('the key ring', () => {
   it('keeps an old key verifying until its tokens have expired, then retires it', async () => {
-    const { sessions, clock, trail } = setup();
+    const { sessions, clock, trail } = setup({ jwt: { issuer: ISSUER, audience: AUDIENCE, keyPropagation: 0 } });
     const before = await sessions.create({ userId: 'u', tokenType: 'jwt' });
     const oldKid = kidOf(before.accessToken);
     const { kid } = await sessions.keys.rotate();
@@ -27,6 +27,64 @@ describe('the key ring', () => {
     expect((await sessions.keys.list()).map((k) => [k.kid, k.state])).toEqual([[kid, 'active'], [oldKid, 'retired']]);
     expect((await sessions.keys.jwks()).keys.map((k) => k.kid)).toEqual([kid]);
     expect(trail.events.filter((e) => e.type === 'keys.rotated').map((e) => e.reason)).toEqual(['initial', 'manual']);
+  });
+
+  it('publishes a rotated-in key for keyPropagation before any token is signed with it (issue 17)', async () => {
+    const store = memoryStore();
+    const jwt = { issuer: ISSUER, audience: AUDIENCE, keyPropagation: '2m' };
+    const a = setup({ store, jwt });
+    const b = setup({ store, jwt });
+    const first = await a.sessions.create({ userId: 'u', tokenType: 'jwt' });
+    const oldKid = kidOf(first.accessToken);
+    const rotatedAt = a.clock.now();
+    const { kid, activatesAt } = await a.sessions.keys.rotate();
+    expect(activatesAt.getTime()).toBe(rotatedAt + 120_000);
+    // Published (and verifying) at once, on every instance; the old key still signs everywhere.
+    for (const m of [a, b]) {
+      expect((await m.sessions.keys.jwks()).keys.map((k) => k.kid)).toEqual([oldKid, kid]);
+      expect(kidOf((await m.sessions.create({ userId: 'u', tokenType: 'jwt' })).accessToken)).toBe(oldKid);
+    }
+    expect((await b.sessions.keys.list()).map((k) => [k.kid, k.state])).toEqual([[kid, 'pending'], [oldKid, 'active']]);
+    // One millisecond before its time it still waits; at its time every instance signs with it,
+    // from the stored timestamp alone (b never heard of the rotation but through the store).
+    for (const m of [a, b]) m.clock.set(activatesAt.getTime() - 1);
+    expect(kidOf((await b.sessions.create({ userId: 'u', tokenType: 'jwt' })).accessToken)).toBe(oldKid);
+    for (const m of [a, b]) m.clock.set(activatesAt.getTime());
+    for (const m of [a, b]) expect(kidOf((await m.sessions.create({ userId: 'u', tokenType: 'jwt' })).accessToken)).toBe(kid);
+    const listed = await a.sessions.keys.list();
+    expect(listed.map((k) => [k.kid, k.state])).toEqual([[kid, 'active'], [oldKid, 'verify-only']]);
+    // The old key stays published until the last token it signed (just before activatesAt) has expired.
+    expect(listed[1]?.retiresAt?.getTime()).toBeGreaterThanOrEqual(activatesAt.getTime() + 300_000 + 5000);
+    expect((await a.sessions.keys.jwks()).keys.map((k) => k.kid)).toEqual([kid, oldKid]);
+    // No second scheduled or manual rotation sneaks in while one is pending.
+    expect((await a.sessions.keys.list()).filter((k) => k.state === 'active')).toHaveLength(1);
+  });
+
+  it('creates and publishes the first key on the first JWKS request or keys.ensure(), before any token', async () => {
+    const { sessions } = setup();
+    const { keys } = await sessions.keys.jwks();
+    expect(keys).toHaveLength(1);
+    const { accessToken } = await sessions.create({ userId: 'u', tokenType: 'jwt' });
+    expect(kidOf(accessToken)).toBe(keys[0]?.kid);
+    const other = setup();
+    await other.sessions.keys.ensure();
+    await other.sessions.keys.ensure();
+    expect(await other.sessions.keys.list()).toHaveLength(1);
+  });
+
+  it('activates the pending key at once when the signing key is retired (a leaked key)', async () => {
+    const { sessions } = setup();
+    const first = await sessions.create({ userId: 'u', tokenType: 'jwt' });
+    const { kid } = await sessions.keys.rotate();
+    expect(await sessions.keys.retire(kidOf(first.accessToken))).toBe(true);
+    await expectCode(sessions.validate(first.accessToken), 'token_invalid');
+    expect(kidOf((await sessions.create({ userId: 'u', tokenType: 'jwt' })).accessToken)).toBe(kid);
+    expect((await sessions.keys.jwks()).keys.map((k) => k.kid)).toEqual([kid]);
+  });
+
+  it('refuses a keyPropagation that is negative, over a day, or not shorter than rotateEvery', () => {
+    for (const keyPropagation of ['2d', -1, 'soon']) expect(() => setup({ jwt: { issuer: ISSUER, audience: AUDIENCE, keyPropagation } })).toThrow(/jwt.keyPropagation/);
+    expect(() => setup({ jwt: { issuer: ISSUER, audience: AUDIENCE, rotateEvery: '1h', keyPropagation: '1h' } })).toThrow(/jwt.keyPropagation/);
   });
 
   it('encrypts private keys at rest with the master key (AES-256-GCM bound to the kid)', async () => {
@@ -67,17 +125,20 @@ describe('the key ring', () => {
     }
   });
 
-  it('rotates on schedule, once, whichever manager notices first', async () => {
+  it('rotates on schedule, once, whichever manager notices first, after the propagation window', async () => {
     const store = memoryStore();
     const a = setup({ store, jwt: { issuer: ISSUER, audience: AUDIENCE, rotateEvery: '1d' } });
     const b = setup({ store, jwt: { issuer: ISSUER, audience: AUDIENCE, rotateEvery: '1d' } });
     const first = await a.sessions.create({ userId: 'u', tokenType: 'jwt' });
     for (const m of [a, b]) m.clock.advance(86_400_000);
+    // The due rotation adds a pending key; the old key signs through the propagation window.
     const [x, y] = await Promise.all([a.sessions.create({ userId: 'u', tokenType: 'jwt' }), b.sessions.create({ userId: 'u', tokenType: 'jwt' })]);
-    expect(kidOf(x.accessToken)).not.toBe(kidOf(first.accessToken));
-    // The manager that lost the race may sign once more with the old key (it still verifies).
-    expect([kidOf(x.accessToken), kidOf(first.accessToken)]).toContain(kidOf(y.accessToken));
-    expect(kidOf((await b.sessions.create({ userId: 'u', tokenType: 'jwt' })).accessToken)).toBe(kidOf(x.accessToken));
+    expect([kidOf(x.accessToken), kidOf(y.accessToken)]).toEqual([kidOf(first.accessToken), kidOf(first.accessToken)]);
+    expect((await a.sessions.keys.list()).map((k) => k.state)).toEqual(['pending', 'active']);
+    for (const m of [a, b]) m.clock.advance(120_000);
+    const z = await b.sessions.create({ userId: 'u', tokenType: 'jwt' });
+    expect(kidOf(z.accessToken)).not.toBe(kidOf(first.accessToken));
+    expect(kidOf((await a.sessions.create({ userId: 'u', tokenType: 'jwt' })).accessToken)).toBe(kidOf(z.accessToken));
     await b.sessions.validate(y.accessToken);
     expect((await a.sessions.keys.list()).filter((k) => k.state === 'active')).toHaveLength(1);
     expect(a.trail.events.concat(b.trail.events).filter((e) => e.type === 'keys.rotated' && e.reason === 'scheduled')).toHaveLength(1);
@@ -87,7 +148,7 @@ describe('the key ring', () => {
     const store = memoryStore();
     const ed = setup({ store });
     const old = await ed.sessions.create({ userId: 'u', tokenType: 'jwt' });
-    const es = setup({ store, jwt: { issuer: ISSUER, audience: AUDIENCE, algorithm: 'ES256' } });
+    const es = setup({ store, jwt: { issuer: ISSUER, audience: AUDIENCE, algorithm: 'ES256', keyPropagation: 0 } });
     const fresh = await es.sessions.create({ userId: 'u', tokenType: 'jwt' });
     expect(decode(fresh.accessToken).header.alg).toBe('ES256');
     await es.sessions.validate(old.accessToken);

@@ -279,8 +279,11 @@ export async function runScenario(client: Client, o: ScenarioOptions): Promise<v
   expect(after.body.keys.map((k: { kid: string }) => k.kid)).toContain(rotated.body.kid);
   expect(after.body.keys.length).toBeGreaterThan(jwks.body.keys.length - 1);
   expect((await call('GET', '/v1/sessions/current', { headers: bearer(cookieRefreshed.accessToken) })).status).toBe(200);
+  expect(Number.isNaN(Date.parse(rotated.body.activatesAt))).toBe(false);
   const fresh = await call('POST', '/v1/sessions/refresh', { json: { refreshToken: cookieRefreshed.refreshToken } });
-  expect(JSON.parse(Buffer.from(fresh.body.accessToken.split('.')[0], 'base64url').toString()).kid).toBe(rotated.body.kid);
+  // The new key signs only from activatesAt (keyPropagation later); whatever signs is published.
+  const freshKid = JSON.parse(Buffer.from(fresh.body.accessToken.split('.')[0], 'base64url').toString()).kid;
+  expect(after.body.keys.map((k: { kid: string }) => k.kid)).toContain(freshKid);
 
   // The audit trail: filters, paging by cursor, admin only.
   const page1 = await call('GET', `/v1/audit?userId=${u1}&type=session.created&limit=2`, { headers: admin });

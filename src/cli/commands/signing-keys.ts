@@ -5,7 +5,7 @@ import { withManager } from '../service.js';
 
 const rotate: Command = {
   path: ['keys', 'rotate'],
-  summary: 'rotate the JWT signing key: a new active key; old ones verify until their tokens expire',
+  summary: 'rotate the JWT signing key: a new key, published at once and signing after keyPropagation; old ones verify until their tokens expire',
   usage: 'keys rotate [--json] [config flags]',
   options: { ...jsonOption },
   usesConfig: true,
@@ -18,11 +18,11 @@ const rotate: Command = {
       const result = await manager.keys.rotate();
       return { rotated: result, keys: await manager.keys.list() };
     }, { signingKeys: true });
-    const previous = keys.filter((k) => k.kid !== rotated.kid && k.state === 'verify-only').map((k) => k.kid);
+    const previous = keys.filter((k) => k.kid !== rotated.kid && (k.state === 'active' || k.state === 'verify-only')).map((k) => k.kid);
     if (args.values.json) {
-      io.stdout(jsonLine({ kid: rotated.kid, verifyOnly: previous }));
+      io.stdout(jsonLine({ kid: rotated.kid, activatesAt: rotated.activatesAt.toISOString(), verifyOnly: previous }));
     } else {
-      io.stdout(`new active signing key ${escapeText(rotated.kid)}\n`);
+      io.stdout(`new signing key ${escapeText(rotated.kid)}, published now, signing from ${rotated.activatesAt.toISOString()}\n`);
       if (previous.length > 0) io.stdout(`still verifying (until their tokens expire): ${previous.map(escapeText).join(', ')}\n`);
     }
     return EXIT_OK;

@@ -55,6 +55,8 @@ export function jwtContext(options: JwtSessionOptions, deps: JwtSessionDeps): Jw
     masterKey: () => masterKey ?? deps.derivedKey('signing-key-encryption'),
     verifyWindow: (jwt?.accessTokenTtl ?? 300_000) + (jwt?.clockTolerance ?? 5000) + KEY_RELOAD_INTERVAL,
     rotateEvery: jwt ? jwt.rotateEvery : 7 * 86_400_000,
+    propagation: jwt?.keyPropagation ?? 120_000,
+    createOnPublish: jwt !== null,
     reloadInterval: jwt ? KEY_RELOAD_INTERVAL : 0,
     onRotated(kid, previous, reason) {
       const e = deps.event('keys.rotated', null, { actor: reason === 'manual' ? null : 'key-ring' }, reason, { detail: previous ? `${kid} replaces ${previous}` : kid });

@@ -12,7 +12,11 @@ import { SessionError } from '../errors.js';
 export const SIGNING_KEYS = 'signing-keys';
 const KID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-export type KeyState = 'active' | 'verify-only' | 'retired';
+/**
+ * `pending`: published in the JWKS and verifying, not yet signing (a rotation's propagation window,
+ * until `activatesAt`); `active`: signs; `verify-only`: verifies until `retireAt`; `retired`: neither.
+ */
+export type KeyState = 'pending' | 'active' | 'verify-only' | 'retired';
 
 /** What the store holds for one key. */
 export interface StoredSigningKey {
@@ -20,6 +24,8 @@ export interface StoredSigningKey {
   alg: JwtAlgorithm;
   state: KeyState;
   createdAt: number;
+  /** When a pending key starts signing (absent in records written before pending keys existed). */
+  activatesAt?: number | null;
   /** When a verify-only key stops verifying (its last token has expired); null: no end set. */
   retireAt: number | null;
   publicJwk: JsonWebKey | null;
@@ -57,10 +63,10 @@ export function verificationKey(k: StoredSigningKey, key: KeyObject): Verificati
   };
 }
 
-/** The public keys that still verify at `t` (active and verify-only), the signer first: the JWKS. */
+/** The public keys that still verify at `t` (pending, active and verify-only), the signer first: the JWKS. */
 export function publishedKeys(records: StoredSigningKey[], signerKid: string | null, t: number): JsonWebKey[] {
   return records
-    .filter((k) => k.publicJwk !== null && k.privateKey !== null && (k.state === 'active' || (k.state === 'verify-only' && (k.retireAt === null || t < k.retireAt))))
+    .filter((k) => k.publicJwk !== null && k.privateKey !== null && (k.state === 'active' || k.state === 'pending' || (k.state === 'verify-only' && (k.retireAt === null || t < k.retireAt))))
     .sort((a, b) => (a.kid === signerKid ? -1 : b.kid === signerKid ? 1 : b.createdAt - a.createdAt))
     .map((k) => ({ ...(k.publicJwk as JsonWebKey) }));
 }

@@ -31,13 +31,15 @@ export interface RingState {
   queued: Promise<void> | null;
   listeners: Set<() => void>;
   lastFingerprint: string;
+  /** When the earliest pending key starts signing (injectable clock); Infinity: none pending. */
+  nextActivation: number;
 }
 
 /** A ring that has read nothing yet. */
 export function emptyRing(): RingState {
   return {
     verifying: new Map(), records: [], signer: null, signerRecord: null, loaded: false, readAt: 0,
-    loading: null, queued: null, listeners: new Set(), lastFingerprint: '',
+    loading: null, queued: null, listeners: new Set(), lastFingerprint: '', nextActivation: Number.POSITIVE_INFINITY,
   };
 }
 
@@ -91,13 +93,29 @@ export function ringLoader(options: KeyRingOptions, state: RingState) {
     }
   }
 
-  /** Demotes all but the newest active key and retires verify-only keys whose window ended. */
-  async function settleStates(stored: StoredSigningKey[], newest: StoredSigningKey | null, t: number): Promise<void> {
+  /**
+   * Promotes the pending keys whose time has come (or the newest pending key at once when no key
+   * is active: the active one was retired), demotes all but the newest active key, and retires
+   * verify-only keys whose window ended. Everything follows from stored timestamps and the clock,
+   * so every instance on one store reaches the same states without timers of its own.
+   */
+  async function settleStates(stored: StoredSigningKey[], t: number): Promise<StoredSigningKey | null> {
+    const signing = (k: StoredSigningKey): boolean => k.privateKey !== null && isJwtAlgorithm(k.alg);
+    const pending = stored.filter((k) => k.state === 'pending' && signing(k)).sort(newestFirst);
+    const due = pending.filter((k) => (k.activatesAt ?? 0) <= t);
+    const noActive = !stored.some((k) => k.state === 'active' && signing(k));
+    const promote = due.length > 0 ? due : noActive && pending[0] ? [pending[0]] : [];
+    for (const k of promote) {
+      Object.assign(k, { state: 'active', activatesAt: Math.min(k.activatesAt ?? t, t) });
+      await put(k).catch(() => false);
+    }
+    const newest = stored.filter((k) => k.state === 'active' && signing(k)).sort(newestFirst)[0] ?? null;
     for (const k of stored) {
       // Best effort: a failed write here changes nothing this instance does (states are also
       // enforced by time below), and the next reload tries again.
       if (k.state === 'active' && k !== newest && k.privateKey !== null) {
-        // Two instances rotated at once, or a rotation was cut short: keep one signer.
+        // A pending key took over, two instances rotated at once, or a rotation was cut short:
+        // keep one signer. The old one verifies until every token it signed has expired.
         Object.assign(k, { state: 'verify-only', retireAt: t + options.verifyWindow });
         await put(k).catch(() => false);
       } else if (k.state === 'verify-only' && k.retireAt !== null && k.retireAt <= t) {
@@ -106,6 +124,8 @@ export function ringLoader(options: KeyRingOptions, state: RingState) {
         await store.deleteRecord('settings', `key-rotation:${k.kid}`).catch(() => false);
       }
     }
+    state.nextActivation = stored.reduce((next, k) => (k.state === 'pending' && k.activatesAt != null ? Math.min(next, k.activatesAt) : next), Number.POSITIVE_INFINITY);
+    return newest;
   }
 
   /** Reads the ring, settles the states, and rebuilds the verification keys. */
@@ -116,10 +136,7 @@ export function ringLoader(options: KeyRingOptions, state: RingState) {
     } catch (err) {
       throw storeFailure(err, 'loading signing keys');
     }
-    const actives = stored.filter((k) => k.state === 'active' && k.privateKey !== null && isJwtAlgorithm(k.alg))
-      .sort((a, b) => b.createdAt - a.createdAt || (a.kid < b.kid ? 1 : -1));
-    const newest = actives[0] ?? null;
-    await settleStates(stored, newest, now());
+    const newest = await settleStates(stored, now());
     const next = new Map<string, VerificationKey>();
     for (const k of stored) {
       if (k.state === 'retired' || !isJwtAlgorithm(k.alg)) continue;
@@ -172,10 +189,16 @@ export function ringLoader(options: KeyRingOptions, state: RingState) {
    * on a node that is failing over). Costs at most one store read per second, on these paths only.
    */
   async function ensureRecent(): Promise<void> {
-    if (!state.loaded || Date.now() - state.readAt > RING_STALENESS_MS) await reload();
+    // A pending key whose time has come: read again now, so it signs from its activatesAt on.
+    if (!state.loaded || Date.now() - state.readAt > RING_STALENESS_MS || now() >= state.nextActivation) await reload();
   }
 
   return { put, encrypt, decrypt, reload, ensureLoaded, ensureRecent, checkDecryptable };
+}
+
+/** Newest first; equal times ordered by kid, so every instance picks the same key. */
+function newestFirst(a: StoredSigningKey, b: StoredSigningKey): number {
+  return b.createdAt - a.createdAt || (a.kid < b.kid ? 1 : -1);
 }
 
 /** The loader's functions, as the rotation and the ring use them. */

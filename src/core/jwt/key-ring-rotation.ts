@@ -19,12 +19,12 @@ export function ringRotation(options: KeyRingOptions, state: RingState, loader: 
   const { store, now, algorithm } = options;
   const { put, reload } = loader;
 
-  async function addKey(alg: JwtAlgorithm, privateKey: KeyObject | null, publicKey: KeyObject | null, keyState: KeyState, origin: StoredSigningKey['origin'], kid = randomBytes(12).toString('base64url')): Promise<StoredSigningKey> {
+  async function addKey(alg: JwtAlgorithm, privateKey: KeyObject | null, publicKey: KeyObject | null, keyState: KeyState, origin: StoredSigningKey['origin'], kid = randomBytes(12).toString('base64url'), activatesAt: number | null = null): Promise<StoredSigningKey> {
     // Strictly after every key this instance knows: the newest active key is the signer, and
     // rotations within one clock tick must still order.
     const createdAt = state.records.reduce((latest, k) => Math.max(latest, k.createdAt + 1), now());
     const record: StoredSigningKey = {
-      kid, alg, state: keyState, createdAt, retireAt: null,
+      kid, alg, state: keyState, createdAt, activatesAt: activatesAt ?? (keyState === 'active' ? createdAt : null), retireAt: null,
       publicJwk: publicKey ? publicJwk(alg, kid, publicKey) : null, privateKey: null, origin,
     };
     if (privateKey) record.privateKey = await loader.encrypt(record, privateKey);
@@ -39,19 +39,32 @@ export function ringRotation(options: KeyRingOptions, state: RingState, loader: 
     }
   }
 
-  /** Adds a new active key and demotes the current ones to verify-only. */
-  async function rotate(reason = 'manual'): Promise<{ kid: string }> {
+  /**
+   * Adds a new key. With a current signer it is `pending` for the propagation window: published in
+   * the JWKS and verifying at once, signing only from `activatesAt` on (the reload that reaches
+   * that time promotes it and demotes the old signer), so verifiers that cache the JWKS fetch it
+   * before they meet a token it signed. With no signer (the very first key, or the active one was
+   * retired) it is active at once: there is nothing else to sign with.
+   */
+  async function rotate(reason = 'manual'): Promise<{ kid: string; activatesAt: number }> {
     // A fresh read, not the cached ring: the new key must be created after every key on the
     // store (another instance may have added one this instance has not heard of yet), or two
     // active keys could tie on createdAt and the signer would be picked by kid order.
     await reload();
     const previous = state.signerRecord?.kid ?? null;
     const { privateKey, publicKey } = generateSigningKey(algorithm);
-    const added = await addKey(algorithm, privateKey, publicKey, 'active', 'generated');
-    await demoteOthers(added.kid, now() + options.verifyWindow);
+    const wait = previous !== null && options.propagation > 0;
+    const added = await addKey(algorithm, privateKey, publicKey, wait ? 'pending' : 'active', 'generated', undefined, wait ? now() + options.propagation : null);
+    if (!wait) await demoteOthers(added.kid, now() + options.verifyWindow);
     await reload();
     options.onRotated?.(added.kid, previous, reason);
-    return { kid: added.kid };
+    return { kid: added.kid, activatesAt: added.activatesAt ?? added.createdAt };
+  }
+
+  /** Creates the first key when the ring has none that signs or will sign (start-up, JWKS). */
+  async function ensureKey(): Promise<void> {
+    await loader.ensureRecent();
+    if (!state.signerRecord && !state.records.some((k) => k.state === 'pending')) await rotate('initial');
   }
 
   /** The signing key: created on first use, rotated when due (one instance wins the due rotation). */
@@ -61,7 +74,8 @@ export function ringRotation(options: KeyRingOptions, state: RingState, loader: 
       await rotate('initial');
     } else {
       const current = state.signerRecord;
-      const due = (current.alg !== algorithm
+      // A pending key is the rotation already under way: wait for it rather than add another.
+      const due = !state.records.some((k) => k.state === 'pending') && (current.alg !== algorithm
         || (options.rotateEvery !== null && now() >= current.createdAt + options.rotateEvery));
       if (due) {
         let won: boolean;
@@ -80,5 +94,5 @@ export function ringRotation(options: KeyRingOptions, state: RingState, loader: 
     return state.signer;
   }
 
-  return { addKey, demoteOthers, rotate, signingKey };
+  return { addKey, demoteOthers, rotate, ensureKey, signingKey };
 }

@@ -1,8 +1,9 @@
 /**
  * The signing-key ring. Keys live in the store (`signing-keys` records, private halves encrypted
  * with the master key), so every instance on one store signs with the same active key and verifies
- * the same set. A key is `active` (signs and verifies), `verify-only` (verifies until every token it
- * signed has expired) or `retired` (neither; kept for the record, private half erased).
+ * the same set. A key is `pending` (published and verifying, signing from its `activatesAt`: the
+ * propagation window of a rotation), `active` (signs and verifies), `verify-only` (verifies until
+ * every token it signed has expired) or `retired` (neither; kept for the record, private half erased).
  *
  * Instances learn of changes through `store.watch` (`{ type: 'keys' }`), a periodic reload, and a
  * throttled reload when a token names a `kid` they do not know yet. The reading is key-ring-load.ts,
@@ -27,6 +28,10 @@ export interface KeyRingOptions {
   /** How long a demoted key keeps verifying: the longest token lifetime, tolerance and reload lag. */
   verifyWindow: number;
   rotateEvery: number | null;
+  /** How long a rotated-in key is published (pending) before it signs: the JWKS propagation window. */
+  propagation: number;
+  /** Whether publishing the JWKS creates the first key (JWT sessions configured). */
+  createOnPublish: boolean;
   /** How often the ring is re-read from the store even without change events. */
   reloadInterval: number;
   onRotated?: (kid: string, previous: string | null, reason: string) => void;
@@ -48,7 +53,7 @@ export function createKeyRing(options: KeyRingOptions) {
   const state = emptyRing();
   const loader = ringLoader(options, state);
   const { put, reload, ensureLoaded, ensureRecent, checkDecryptable } = loader;
-  const { addKey, demoteOthers, rotate, signingKey } = ringRotation(options, state, loader);
+  const { addKey, demoteOthers, rotate, ensureKey, signingKey } = ringRotation(options, state, loader);
   let lastKidReload = Number.NEGATIVE_INFINITY;
   let timer: ReturnType<typeof setInterval> | null = null;
 
@@ -73,9 +78,13 @@ export function createKeyRing(options: KeyRingOptions) {
     signingKey,
     checkDecryptable,
     rotate: () => rotate('manual'),
-    /** The public keys of the keys this ring signs with (active and verify-only), as a JWKS. */
+    /** Creates the first signing key if the store has none, so the JWKS is never empty. */
+    ensureKey,
+    /** The public keys of the keys this ring signs or will sign with (pending, active, verify-only), as a JWKS. */
     async jwks(): Promise<{ keys: JsonWebKey[] }> {
-      await ensureRecent();
+      // The first key is published before a token is signed with it, not created by the first login.
+      if (options.createOnPublish) await ensureKey();
+      else await ensureRecent();
       return { keys: publishedKeys(state.records, state.signerRecord?.kid ?? null, now()) };
     },
     async list(): Promise<SigningKeyInfo[]> {

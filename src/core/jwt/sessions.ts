@@ -79,9 +79,21 @@ export function createJwtSessions(options: JwtSessionOptions, deps: JwtSessionDe
       for (const id of sessionIds) revocations.markRevoked(id, at);
     },
     keys: {
-      /** Makes a new key active; the previous ones verify until their tokens have expired. */
-      rotate: (): Promise<{ kid: string }> => ring.rotate(),
-      /** The public keys, for `/.well-known/jwks.json`. */
+      /**
+       * Adds a new signing key: published (pending) at once, signing from `activatesAt` (now plus
+       * `jwt.keyPropagation`; at once when there was no key); the previous key keeps signing until
+       * then, and verifies until its tokens have expired.
+       */
+      rotate: async (): Promise<{ kid: string; activatesAt: Date }> => {
+        const { kid, activatesAt } = await ring.rotate();
+        return { kid, activatesAt: new Date(activatesAt) };
+      },
+      /**
+       * Creates the first signing key now if the store has none (`jwks()` does too), so the JWKS is
+       * published before the first token is signed: call it at start-up. `sessionkit serve` does.
+       */
+      ensure: (): Promise<void> => ring.ensureKey(),
+      /** The public keys, for `/.well-known/jwks.json` (creates the first key if there is none). */
       jwks: (): Promise<{ keys: import('node:crypto').JsonWebKey[] }> => ring.jwks(),
       /** Every key with its state; never key material. */
       list: (): Promise<SigningKeyInfo[]> => ring.list(),

@@ -18,6 +18,12 @@ export interface JwtOptions {
   clockTolerance?: Duration;
   /** Rotate the signing key this often, or `false`. Default `'7d'`. */
   rotateEvery?: Duration | false;
+  /**
+   * How long a rotated-in key is published in the JWKS before it signs, so verifiers that cache
+   * the JWKS (jose's `createRemoteJWKSet`, PyJWT's `PyJWKClient`, HTTP caches) have it before they
+   * meet its first token. Default `'2m'` (the service's JWKS says `max-age=60`); 0 to 1 day.
+   */
+  keyPropagation?: Duration;
   /** Verified access tokens remembered (by hash). Default 10,000; 0 turns the cache off. */
   verifiedTokenCache?: number;
 }
@@ -59,7 +65,7 @@ export function readSettings(options: JwtSessionOptions) {
   const refreshGrace = parseDuration(options.refreshGrace ?? '10s', 'refreshGrace');
   if (refreshGrace > 300_000) throw new SessionError('invalid_request', 'option refreshGrace: from 0 to 300 seconds');
   const masterKey = options.masterKey === undefined ? null : parseMasterKey(options.masterKey);
-  let jwt: { issuer: string; audience: string; algorithm: JwtAlgorithm; accessTokenTtl: number; clockTolerance: number; rotateEvery: number | null; verifiedTokenCache: number } | null = null;
+  let jwt: { issuer: string; audience: string; algorithm: JwtAlgorithm; accessTokenTtl: number; clockTolerance: number; rotateEvery: number | null; keyPropagation: number; verifiedTokenCache: number } | null = null;
   const j = options.jwt;
   if (j !== undefined) {
     if (typeof j !== 'object' || j === null) throw new SessionError('invalid_request', 'option jwt: expected { issuer, audience, ... }');
@@ -73,9 +79,12 @@ export function readSettings(options: JwtSessionOptions) {
     if (clockTolerance > 300_000) throw new SessionError('invalid_request', 'option jwt.clockTolerance: at most 5 minutes');
     const rotateEvery = j.rotateEvery === false ? null : parseDuration(j.rotateEvery ?? '7d', 'jwt.rotateEvery');
     if (rotateEvery !== null && rotateEvery <= accessTokenTtl) throw new SessionError('invalid_request', 'option jwt.rotateEvery: must be longer than jwt.accessTokenTtl');
+    const keyPropagation = parseDuration(j.keyPropagation ?? '2m', 'jwt.keyPropagation');
+    if (keyPropagation > 86_400_000) throw new SessionError('invalid_request', 'option jwt.keyPropagation: from 0 to 1 day');
+    if (rotateEvery !== null && keyPropagation >= rotateEvery) throw new SessionError('invalid_request', 'option jwt.keyPropagation: must be shorter than jwt.rotateEvery');
     const verifiedTokenCache = j.verifiedTokenCache ?? 10_000;
     if (!Number.isInteger(verifiedTokenCache) || verifiedTokenCache < 0) throw new SessionError('invalid_request', 'option jwt.verifiedTokenCache: expected a non-negative integer');
-    jwt = { issuer: j.issuer, audience: j.audience, algorithm, accessTokenTtl, clockTolerance, rotateEvery, verifiedTokenCache };
+    jwt = { issuer: j.issuer, audience: j.audience, algorithm, accessTokenTtl, clockTolerance, rotateEvery, keyPropagation, verifiedTokenCache };
   }
   return { jwt, checkRevocation, revocationStaleness, refreshGrace, masterKey };
 }

@@ -139,7 +139,9 @@ export function jwtRoutes(app: FastifyInstance, deps: RouteDeps, options: { allo
     } as FastifySchema,
   }, async (_request, reply) => {
     const jwks = await sessions.keys.jwks();
-    // Short: a rotation reaches verifiers within a minute; old keys stay listed longer than that.
+    // Short: a new key is listed keyPropagation (default 2 min) before it signs, longer than this
+    // max-age, so caches that honour it hold the key before its first token; old keys stay listed
+    // until their tokens have expired.
     reply.header('cache-control', 'public, max-age=60');
     return jwks;
   });
@@ -147,11 +149,18 @@ export function jwtRoutes(app: FastifyInstance, deps: RouteDeps, options: { allo
   app.post('/v1/keys/rotate', {
     schema: {
       operationId: 'rotateKeys', tags: ['keys'], security: [['apiKey']],
-      summary: 'Make a new signing key active; older keys verify until their tokens expire (API key admin)',
-      response: { 200: { type: 'object', required: ['kid'], properties: { kid: { type: 'string' } }, additionalProperties: false }, ...errorResponses },
+      summary: 'Add a signing key: published in the JWKS at once, signing from activatesAt (after keyPropagation); older keys verify until their tokens expire (API key admin)',
+      response: {
+        200: {
+          type: 'object', required: ['kid', 'activatesAt'], additionalProperties: false,
+          properties: { kid: { type: 'string' }, activatesAt: { ...time, description: 'When the new key starts signing; the previous key signs until then.' } },
+        },
+        ...errorResponses,
+      },
     },
   }, async (request) => {
     await auth.apiKey(request, 'admin');
-    return sessions.keys.rotate();
+    const { kid, activatesAt } = await sessions.keys.rotate();
+    return { kid, activatesAt: activatesAt.toISOString() };
   });
 }
