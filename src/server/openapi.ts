@@ -1,4 +1,5 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import { errorSchema } from './schemas.js';
 
 /** What a route adds to its Fastify schema for the OpenAPI document (Fastify ignores these keys). */
 export interface OpenApiRouteMeta {
@@ -59,6 +60,17 @@ export function collectOpenApi(app: FastifyInstance, info: { title: string; vers
       jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
       paths,
       components: {
+        responses: {
+          // Every known path answers a method it does not serve with this (src/server/method-not-allowed.ts).
+          MethodNotAllowed: {
+            description: 'A method the path does not serve: `method_not_allowed`, with the methods it does serve in `Allow` (HEAD wherever GET is).',
+            headers: {
+              Allow: { description: 'The methods this path serves, e.g. `GET, HEAD`.', required: true, schema: { type: 'string' } },
+              ...REQUEST_ID_HEADER,
+            },
+            content: { 'application/json': { schema: errorSchema } },
+          },
+        },
         securitySchemes: {
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key (`sessionkit keys create`); scopes `sessions` or `admin`.' },
           bearer: { type: 'http', scheme: 'bearer', description: 'The session token (or JWT access token) in `Authorization: Bearer`.' },
