@@ -75,7 +75,7 @@ export function userRoutes(app: FastifyInstance, deps: RouteDeps, store: Session
           until: { ...auditTime, description: 'Before this time (exclusive): RFC 3339 date-time, or milliseconds since the epoch.' },
           // Exactly the range the handler accepts (no leading zeros), so a generated client never sends a refused page size.
           limit: { type: 'string', pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: `Page size, 1 to ${MAX_AUDIT_PAGE} (default 100), in decimal without leading zeros.` },
-          cursor: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'The `nextCursor` of the previous page (opaque; any other value is 400 `invalid_request`).' },
+          cursor: { type: 'string', pattern: '^[0-9]{1,16}$', description: 'The `nextCursor` of the previous page: the `seq` of its last event (the page holds older events).' },
         },
         additionalProperties: false,
       },
@@ -120,13 +120,17 @@ function parseTime(value: string, name: string): number {
   return ms;
 }
 
-/** The cursor is opaque to clients: the seq of the last event shown, so paging is stable while events arrive. */
+/**
+ * The cursor is the seq of the last event shown, in decimal, so paging is stable while events
+ * arrive. It was base64url text the document could not describe (any value the pattern allowed
+ * but the service had not issued was refused); now every value the document allows is a cursor.
+ */
 function encodeCursor(seq: number): string {
-  return Buffer.from(`seq:${seq}`).toString('base64url');
+  return String(seq);
 }
 
 function decodeCursor(cursor: string): number {
-  const match = /^seq:(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw new SessionError('invalid_request', 'cursor: not a cursor this service issued');
-  return Number(match[1]);
+  // The route's schema has already checked `^[0-9]{1,16}$`; this keeps the function honest on its own.
+  if (!/^[0-9]{1,16}$/.test(cursor)) throw new SessionError('invalid_request', 'cursor: expected the nextCursor of a previous page');
+  return Number(cursor);
 }
