@@ -20,6 +20,7 @@ import { createAuth } from './auth.js';
 import { failureFields } from './failure-log.js';
 import { createLimiter } from './limiter-setup.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
+import { trackMethods } from './method-not-allowed.js';
 import { collectOpenApi } from './openapi.js';
 import type { AttemptLimiter } from './rate-limit.js';
 import { monitoringRoutes } from './dashboard/index.js';
@@ -126,6 +127,7 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
     return defaultJson(request, body as string, done);
   });
 
+  const methods = trackMethods(app);
   const openapi = collectOpenApi(app, {
     title: 'sessionkit session service', version: VERSION,
     description: 'HTTP API v1 of the sessionkit session service (docs/API.md).',
@@ -178,6 +180,8 @@ export async function buildServer(given: ServiceConfig, deps: ServerDeps = {}): 
     return reply.code(status).header('cache-control', 'no-store').send({ error: 'invalid_request', message });
   });
   app.setNotFoundHandler((request, reply) => {
+    // A known path asked with a method it does not serve: 405 with Allow, not 404.
+    if (methods.refuse(request, reply)) return;
     const path = request.url.split('?')[0]?.slice(0, 200) ?? '';
     reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${path}` });
   });

@@ -1,4 +1,5 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import { errorSchema } from './schemas.js';
 
 /** What a route adds to its Fastify schema for the OpenAPI document (Fastify ignores these keys). */
 export interface OpenApiRouteMeta {
@@ -59,12 +60,23 @@ export function collectOpenApi(app: FastifyInstance, info: { title: string; vers
       jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
       paths,
       components: {
+        responses: {
+          // Every known path answers a method it does not serve with this (src/server/method-not-allowed.ts).
+          MethodNotAllowed: {
+            description: 'A method the path does not serve: `method_not_allowed`, with the methods it does serve in `Allow` (HEAD wherever GET is).',
+            headers: {
+              Allow: { description: 'The methods this path serves, e.g. `GET, HEAD`.', required: true, schema: { type: 'string' } },
+              ...REQUEST_ID_HEADER,
+            },
+            content: { 'application/json': { schema: errorSchema } },
+          },
+        },
         securitySchemes: {
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key (`sessionkit keys create`); scopes `sessions` or `admin`.' },
-          bearer: { type: 'http', scheme: 'bearer', description: 'The session token (or JWT access token) in `Authorization: Bearer`.' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'The session token (or JWT access token) in `Authorization: Bearer`. Never together with the session cookie: both at once is 400 `invalid_request`.' },
           refreshCookie: { type: 'apiKey', in: 'cookie', name: '__Host-sessionkit-refresh', description: 'The refresh-token cookie of a JWT session created with setCookie (`sessionkit-refresh` with insecureCookies); needs `X-CSRF-Token` and a same-origin `Origin` or `Sec-Fetch-Site`.' },
           dashboardCookie: { type: 'apiKey', in: 'cookie', name: '__Host-sessionkit-dashboard', description: 'The dashboard sign-in cookie set by `POST /dashboard/login` (`sessionkit-dashboard` with insecureCookies). Writes also need its `X-CSRF-Token` and a same-origin `Origin` or `Sec-Fetch-Site`.' },
-          sessionCookie: { type: 'apiKey', in: 'cookie', name: '__Host-sessionkit', description: 'The session cookie (`sessionkit` with insecureCookies). Unsafe methods also need `X-CSRF-Token` and a same-origin `Origin` or `Sec-Fetch-Site`.' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: '__Host-sessionkit', description: 'The session cookie (`sessionkit` with insecureCookies). Unsafe methods also need `X-CSRF-Token` and a same-origin `Origin` or `Sec-Fetch-Site`. Never together with `Authorization: Bearer`: both at once is 400 `invalid_request`.' },
         },
       },
     };
@@ -103,8 +115,24 @@ function operation(r: CollectedRoute): Record<string, unknown> {
       : { description, headers: REQUEST_ID_HEADER, content: { 'application/json': { schema } } };
   }
   Object.assign(responses, s.openapiResponses ?? {});
+  if (acceptsCookieOrBearer(s.security)) {
+    // The session token comes in the cookie or in Authorization: Bearer; both at once is refused (src/http/core.ts extractToken).
+    op.description = [s.description, BOTH_CREDENTIALS_RULE].filter(Boolean).join('\n\n');
+    responses['400'] ??= {
+      description: 'invalid_request: among others, the session token was sent both in the cookie and in `Authorization: Bearer` (send one)',
+      headers: REQUEST_ID_HEADER, content: { 'application/json': { schema: errorSchema } },
+    };
+  }
   op.responses = responses;
   return op;
+}
+
+const BOTH_CREDENTIALS_RULE = 'Send the session token in the session cookie **or** in `Authorization: Bearer`, not both: a request with both is 400 `invalid_request`.';
+
+/** Whether the security alternatives let the session token come by cookie and by Bearer. */
+function acceptsCookieOrBearer(security: string[][] | undefined): boolean {
+  const single = new Set((security ?? []).filter((names) => names.length === 1).map((names) => names[0]));
+  return single.has('sessionCookie') && single.has('bearer');
 }
 
 function objectParameters(schema: unknown, where: 'path' | 'query' | 'header'): Record<string, unknown>[] {

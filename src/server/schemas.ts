@@ -118,7 +118,7 @@ export const auditPageSchema = {
   required: ['events', 'nextCursor'],
   properties: {
     events: { type: 'array', items: auditEventSchema },
-    nextCursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next (older) page; null at the end.' },
+    nextCursor: { type: ['string', 'null'], pattern: '^[0-9]{1,16}$', description: 'Pass as `cursor` for the next (older) page (the `seq` of the last event, in decimal); null at the end.' },
   },
   additionalProperties: false,
 } as const;

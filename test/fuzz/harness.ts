@@ -76,6 +76,8 @@ const CODES: Record<string, number[]> = {
   // The revoke routes answer an unknown id with 404 session_not_found (docs/API.md, changes 2).
   session_not_found: [401, 404],
   not_found: [404],
+  // A known path asked with a method it does not serve (docs/API.md, changes 2; issue 17).
+  method_not_allowed: [405],
 };
 
 export interface Answer {
@@ -108,6 +110,7 @@ export function documented(res: Answer, what: string, allowed?: number[]): unkno
   expect(CODES[body.error], context).toContain(res.statusCode);
   // A 401 says how to authenticate; the revoke routes' 404 session_not_found is no auth failure.
   if (res.statusCode === 401 && TOKEN_ERROR_CODES.has(body.error as SessionErrorCode)) expect(res.headers['www-authenticate'], context).toBe('Bearer error="invalid_token"');
+  if (res.statusCode === 405) expect(String(res.headers.allow), context).toMatch(/^[A-Z]+(?:, [A-Z]+)*$/);
   if (res.statusCode === 429) expect(Number(res.headers['retry-after']), context).toBeGreaterThan(0);
   return body;
 }

@@ -137,6 +137,11 @@ export function dashboardAuth(options: DashboardAuthOptions) {
       const principal = await auth.apiKey(request, 'admin');
       return { via: 'apikey', keyId: principal.id, actor: `apikey:${principal.id}` };
     }
+    return signedIn(request);
+  }
+
+  /** The dashboard session of the cookie (CSRF and origin checked on unsafe methods), else 401. */
+  async function signedIn(request: FastifyRequest): Promise<AdminCaller & { sessionId: string }> {
     await auth.checkLimit(request, null);
     const record = await current(request);
     if (!record) {
@@ -155,13 +160,18 @@ export function dashboardAuth(options: DashboardAuthOptions) {
 
   const signOutListeners = new Set<(sessionId: string) => void>();
 
-  /** Signs out: deletes the record and clears the cookie (needs the CSRF token, like every write). */
+  /**
+   * Signs out: deletes the record and clears the cookie (needs the CSRF token, like every write).
+   * Only the dashboard cookie is accepted: an API key has no sign-in to end, and the OpenAPI
+   * document lists the cookie alone (issue 17).
+   */
   async function logout(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const caller = await admin(request);
-    if (caller.sessionId) {
-      await store.deleteRecord(KIND, caller.sessionId);
-      for (const listener of signOutListeners) listener(caller.sessionId);
+    if (readCookie(request.headers, cookieName) === undefined) {
+      throw new SessionError('token_missing', 'signing out needs the dashboard cookie (an API key has no dashboard sign-in to end)');
     }
+    const caller = await signedIn(request);
+    await store.deleteRecord(KIND, caller.sessionId);
+    for (const listener of signOutListeners) listener(caller.sessionId);
     reply.header('set-cookie', cookie('', 0));
   }
 
