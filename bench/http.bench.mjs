@@ -110,7 +110,8 @@ export function start(variant) {
       try {
         const { port } = JSON.parse(line);
         const url = `http://127.0.0.1:${port}`;
-        const res = await fetch(`${url}/login`, { method: 'POST' });
+        // A browser's login form is same-origin; sessionkit refuses a login that shows neither (login CSRF).
+        const res = await fetch(`${url}/login`, { method: 'POST', headers: { 'sec-fetch-site': 'same-origin' } });
         if (res.status !== 200) throw new Error(`${variant}: login answered ${res.status}`);
         // The bare servers get a cookie of a session cookie's size too: browsers send it anyway,
         // and the bytes on the wire should not differ between the variants.

@@ -70,7 +70,7 @@ export async function run({ log }) {
     children.push(bare.child);
     const library = await startLibrary(sample);
     children.push(library.child);
-    const libraryToken = (await (await fetch(`${library.url}/login`, { method: 'POST' })).json()).token;
+    const libraryToken = (await (await fetch(`${library.url}/login`, { method: 'POST', headers: { 'sec-fetch-site': 'same-origin' } })).json()).token;
 
     const variants = [
       { name: 'bare GET', pid: bare.child.pid, url: `${bare.url}/current`, method: 'GET', headers: { authorization: `Bearer ${services[0].token}` } },
