@@ -14,6 +14,9 @@ const ADMIN_KEY = `clients-admin-${randomBytes(24).toString('base64url')}`;
 const SERVICE_ENV = {
   SESSIONKIT_STORE: 'memory:', SESSIONKIT_ADMIN_KEY: ADMIN_KEY, SESSIONKIT_RENEW_GRACE: '0', SESSIONKIT_REFRESH_GRACE: '0',
   SESSIONKIT_RATE_LIMIT: '100000/1m', SESSIONKIT_LOG_LEVEL: 'warn',
+  // The client suites test their verifiers' refetch of an unknown kid right after a rotation, so the
+  // rotated-in key signs at once here (the propagation window itself: jwks-rotation.test.ts).
+  SESSIONKIT_KEY_PROPAGATION: '0',
 };
 
 interface Run { code: number | null; output: string }

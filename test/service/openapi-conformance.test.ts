@@ -53,6 +53,8 @@ function rawArbitrary(schema: Schema): fc.Arbitrary<unknown> {
     case 'string': {
       const minLength = (schema.minLength as number | undefined) ?? 0;
       const maxLength = Math.min((schema.maxLength as number | undefined) ?? 40, minLength + 40);
+      if (schema.format === 'ipv4') return fc.ipV4();
+      if (schema.format === 'ipv6') return fc.ipV6();
       if (schema.format === 'date-time') return fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
       if (typeof schema.pattern === 'string') return fc.stringMatching(new RegExp(schema.pattern as string)).filter((s) => s.length >= minLength && s.length <= ((schema.maxLength as number | undefined) ?? Infinity));
       return fc.string({ minLength, maxLength });

@@ -32,7 +32,12 @@ export const createBodySchema = {
     roles: { type: 'array', maxItems: 64, items: { type: 'string', minLength: 1, maxLength: 64 } },
     device: {
       type: 'object',
-      properties: { userAgent: nullableText(4096), ip: nullableText(256), label: nullableText(1000) },
+      properties: {
+        userAgent: nullableText(4096),
+        // The library refuses anything node:net's isIP does not accept; the document says the same.
+        ip: { anyOf: [{ type: 'string', format: 'ipv4' }, { type: 'string', format: 'ipv6' }, { type: 'null' }], description: 'The client\'s IPv4 or IPv6 address.' },
+        label: nullableText(1000),
+      },
       additionalProperties: false,
     },
     data: { type: 'object', additionalProperties: true, description: 'Small JSON object (at most 4 KiB).' },
