@@ -87,3 +87,19 @@ export async function openStream(url: string, headers: Record<string, string> = 
     done,
   };
 }
+
+/** Creates a session for `userId` on a work laptop with `userAgent` through the service's API (201 expected). */
+export async function createDeviceSession(base: string, userId: string, userAgent: string): Promise<{ id: string; token: string }> {
+  const res = await fetch(`${base}/v1/sessions`, {
+    method: 'POST', headers: { 'x-api-key': ADMIN_KEY, 'content-type': 'application/json' },
+    body: JSON.stringify({ userId, device: { userAgent, ip: '203.0.113.9', label: 'work laptop' } }),
+  });
+  if (res.status !== 201) throw new Error(`creating a session answered ${res.status}: ${await res.text()}`);
+  const body = await res.json() as { session: { id: string }; token: string };
+  return { id: body.session.id, token: body.token };
+}
+
+/** The status `GET /v1/sessions/current` answers for a Bearer `token`: 200 while it is live. */
+export async function bearerStatus(base: string, token: string): Promise<number> {
+  return (await fetch(`${base}/v1/sessions/current`, { headers: { authorization: `Bearer ${token}` } })).status;
+}

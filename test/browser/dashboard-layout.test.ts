@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Dialog, type Locator, type Page, type Request, type Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceApp } from '../../src/server/index.js';
-import { ADMIN_KEY, listeningService } from '../audit/helpers.js';
+import { ADMIN_KEY, bearerStatus, createDeviceSession, listeningService } from '../audit/helpers.js';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0';
@@ -78,16 +78,8 @@ describe('the dashboard layout in Chromium', () => {
   let context: BrowserContext;
   let page: Page;
 
-  async function createSession(userId: string, userAgent: string): Promise<{ id: string; token: string }> {
-    const res = await fetch(`${base}/v1/sessions`, {
-      method: 'POST', headers: { 'x-api-key': ADMIN_KEY, 'content-type': 'application/json' },
-      body: JSON.stringify({ userId, device: { userAgent, ip: '203.0.113.9', label: 'work laptop' } }),
-    });
-    expect(res.status).toBe(201);
-    const body = await res.json() as { session: { id: string }; token: string };
-    return { id: body.session.id, token: body.token };
-  }
-  const whoAmI = async (token: string) => (await fetch(`${base}/v1/sessions/current`, { headers: { authorization: `Bearer ${token}` } })).status;
+  const createSession = (userId: string, userAgent: string) => createDeviceSession(base, userId, userAgent);
+  const whoAmI = (token: string) => bearerStatus(base, token);
 
   /** Clicks `target` answering the confirmation it should raise; resolves with its question (null: none asked). */
   async function clickAnswering(target: Locator, answer: 'accept' | 'dismiss'): Promise<string | null> {
