@@ -71,7 +71,9 @@ function rawArbitrary(schema: Schema): fc.Arbitrary<unknown> {
     case 'object': {
       const properties = (schema.properties ?? {}) as Record<string, Schema>;
       const required = (schema.required ?? []) as string[];
-      const model = Object.fromEntries(Object.entries(properties).map(([k, s]) => [k, rawArbitrary(s)]));
+      // A device's `ip` is documented in words (an IPv4 or IPv6 address as node:net isIP accepts it,
+      // beyond what JSON Schema's formats say exactly), so valid inputs there are addresses.
+      const model = Object.fromEntries(Object.entries(properties).map(([k, s]) => [k, k === 'ip' && String(s.description ?? '').includes('isIP') ? fc.oneof(fc.ipV4(), fc.ipV6(), fc.constant(null)) : rawArbitrary(s)]));
       return fc.record(model, { requiredKeys: required.filter((k) => k in properties) });
     }
     default: return fc.constant('x');
